@@ -1,0 +1,420 @@
+package v1alpha1
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// EngineName names an inference engine.
+// +kubebuilder:validation:Enum=vllm;tgi
+type EngineName string
+
+const (
+	// EngineVLLM is vLLM's OpenAI-compatible server (vllm/vllm-openai).
+	EngineVLLM EngineName = "vllm"
+	// EngineTGI is Hugging Face text-generation-inference.
+	EngineTGI EngineName = "tgi"
+)
+
+// Quantization names how the model's weights are quantized. Pre-quantized checkpoints (awq, gptq,
+// compressed-tensors, marlin, exl2) carry their scheme in config.json; fp8, bitsandbytes* and eetq can quantize
+// an unquantized checkpoint when it is loaded.
+// +kubebuilder:validation:Enum=none;awq;gptq;fp8;bitsandbytes;bitsandbytes-nf4;bitsandbytes-fp4;eetq;exl2;marlin;compressed-tensors
+type Quantization string
+
+// The quantization methods privatellm knows. Which engine accepts which is validated in the schema and
+// documented in docs/engines.md.
+const (
+	QuantizationNone              Quantization = "none"
+	QuantizationAWQ               Quantization = "awq"
+	QuantizationGPTQ              Quantization = "gptq"
+	QuantizationFP8               Quantization = "fp8"
+	QuantizationBitsAndBytes      Quantization = "bitsandbytes"
+	QuantizationBitsAndBytesNF4   Quantization = "bitsandbytes-nf4"
+	QuantizationBitsAndBytesFP4   Quantization = "bitsandbytes-fp4"
+	QuantizationEETQ              Quantization = "eetq"
+	QuantizationEXL2              Quantization = "exl2"
+	QuantizationMarlin            Quantization = "marlin"
+	QuantizationCompressedTensors Quantization = "compressed-tensors"
+)
+
+// Dtype is the data type of the model's weights and activations.
+// +kubebuilder:validation:Enum=auto;half;float16;bfloat16;float;float32
+type Dtype string
+
+// The dtypes privatellm accepts; auto lets the engine choose from the checkpoint.
+const (
+	DtypeAuto     Dtype = "auto"
+	DtypeHalf     Dtype = "half"
+	DtypeFloat16  Dtype = "float16"
+	DtypeBFloat16 Dtype = "bfloat16"
+	DtypeFloat    Dtype = "float"
+	DtypeFloat32  Dtype = "float32"
+)
+
+// GPUResourceName is the extended resource a GPU is requested by.
+// +kubebuilder:validation:Enum=nvidia.com/gpu;amd.com/gpu
+type GPUResourceName string
+
+// The GPU resource names privatellm knows the node labels of.
+const (
+	GPUResourceNVIDIA GPUResourceName = "nvidia.com/gpu"
+	GPUResourceAMD    GPUResourceName = "amd.com/gpu"
+)
+
+// LLMDeploymentSpec declares a model to serve, the engine that serves it and the GPUs it needs.
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.tensorParallelSize) || self.gpu.count % self.tensorParallelSize == 0",message="tensorParallelSize must divide gpu.count: each replica's GPUs are split into gpu.count / tensorParallelSize pipeline stages",fieldPath=".tensorParallelSize"
+// +kubebuilder:validation:XValidation:rule="self.engine.name != 'tgi' || !has(self.tensorParallelSize) || self.tensorParallelSize == self.gpu.count",message="tgi shards the model over every GPU of a replica: set tensorParallelSize equal to gpu.count, or leave it out",fieldPath=".tensorParallelSize"
+// +kubebuilder:validation:XValidation:rule="self.engine.name != 'vllm' || self.quantization in ['none', 'awq', 'gptq', 'fp8', 'bitsandbytes', 'compressed-tensors']",messageExpression="'quantization ' + self.quantization + ' is not available with engine vllm: use one of none, awq, gptq, fp8, bitsandbytes, compressed-tensors, or engine tgi'",fieldPath=".quantization"
+// +kubebuilder:validation:XValidation:rule="self.engine.name != 'tgi' || self.dtype in ['auto', 'float16', 'bfloat16']",messageExpression="'dtype ' + self.dtype + ' is not available with engine tgi: use auto, float16 or bfloat16'",fieldPath=".dtype"
+// +kubebuilder:validation:XValidation:rule="self.engine.name != 'tgi' || self.quantization == 'none' || self.dtype == 'auto'",message="tgi does not accept dtype together with quantization: set dtype to auto or quantization to none",fieldPath=".dtype"
+// +kubebuilder:validation:XValidation:rule="!(self.engine.name == 'tgi' && self.quantization == 'exl2') || self.gpu.count == 1",message="exl2 supports a single shard only: set gpu.count to 1",fieldPath=".gpu.count"
+// +kubebuilder:validation:XValidation:rule="self.engine.name == 'vllm' || !(self.model.uri.startsWith('s3://') || self.model.uri.startsWith('gs://'))",message="only engine vllm streams models from s3:// or gs://; with tgi use hf:// or pvc://",fieldPath=".model.uri"
+// +kubebuilder:validation:XValidation:rule="!has(self.resources) || !has(self.resources.limits) || !(self.gpu.resourceName in self.resources.limits)",message="do not set the GPU resource in resources.limits: the operator requests gpu.count GPUs per replica",fieldPath=".resources.limits"
+// +kubebuilder:validation:XValidation:rule="!has(self.resources) || !has(self.resources.requests) || !(self.gpu.resourceName in self.resources.requests)",message="do not set the GPU resource in resources.requests: the operator requests gpu.count GPUs per replica",fieldPath=".resources.requests"
+// +kubebuilder:validation:XValidation:rule="!has(self.shmSize) || !has(self.resources) || !has(self.resources.limits) || !('memory' in self.resources.limits) || quantity(string(self.shmSize)).compareTo(quantity(string(self.resources.limits['memory']))) <= 0",message="shmSize counts against the container's memory: it must not exceed resources.limits.memory",fieldPath=".shmSize"
+type LLMDeploymentSpec struct {
+	// Model says which model to serve and where its weights come from.
+	Model ModelSpec `json:"model"`
+
+	// Engine selects the inference server that runs the model.
+	// +kubebuilder:default={name: vllm}
+	Engine EngineSpec `json:"engine,omitempty"`
+
+	// Quantization of the weights. For pre-quantized checkpoints (awq, gptq, compressed-tensors) the engine reads
+	// the scheme from the checkpoint; fp8 and bitsandbytes also quantize an unquantized checkpoint on load.
+	// Allowed values depend on the engine (see docs/engines.md).
+	// +kubebuilder:default=none
+	// +optional
+	Quantization Quantization `json:"quantization,omitempty"`
+
+	// Dtype of weights and activations; auto takes it from the checkpoint. tgi accepts only auto, float16 and
+	// bfloat16, and only auto together with a quantization.
+	// +kubebuilder:default=auto
+	// +optional
+	Dtype Dtype `json:"dtype,omitempty"`
+
+	// MaxModelLen is the longest context (prompt + completion tokens) the server accepts. It sizes the KV cache;
+	// unset, the engine uses the model's own maximum. vllm: --max-model-len; tgi: --max-total-tokens.
+	// +kubebuilder:validation:Minimum=128
+	// +kubebuilder:validation:Maximum=10485760
+	// +optional
+	MaxModelLen *int32 `json:"maxModelLen,omitempty"`
+
+	// GPU says how many GPUs of which kind each replica needs.
+	// +kubebuilder:default={count: 1}
+	GPU GPUSpec `json:"gpu,omitempty"`
+
+	// TensorParallelSize is the number of GPUs one copy of the model is split across. It must divide gpu.count;
+	// with vllm the remaining factor becomes pipeline stages. Defaults to gpu.count.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=16
+	// +optional
+	TensorParallelSize *int32 `json:"tensorParallelSize,omitempty"`
+
+	// Replicas is the number of model servers. It is the /scale subresource's field, so kubectl scale, an HPA or
+	// KEDA can own it instead of the manifest.
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=64
+	// +optional
+	Replicas *int32 `json:"replicas,omitempty"`
+
+	// Resources are the CPU and memory of the engine container. GPUs come from gpu, not from here.
+	// +optional
+	Resources corev1.ResourceRequirements `json:"resources,omitempty"`
+
+	// ShmSize bounds the in-memory /dev/shm that tensor parallel workers share. Unset, /dev/shm is an unbounded
+	// memory emptyDir. It counts against the container's memory limit.
+	// +optional
+	ShmSize *resource.Quantity `json:"shmSize,omitempty"`
+
+	// StartupTimeout is the budget for downloading and loading the model before a pod is considered failed.
+	// Between 1m and 24h. The startup probe and the Deployment's progress deadline are sized from it.
+	// +kubebuilder:default="30m"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1m') && duration(self) <= duration('24h')",message="startupTimeout must be between 1m and 24h"
+	// +optional
+	StartupTimeout *metav1.Duration `json:"startupTimeout,omitempty"`
+
+	// NodeSelector is added to the GPU placement rules of the pods.
+	// +kubebuilder:validation:MaxProperties=32
+	// +optional
+	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
+
+	// Tolerations are added to the toleration of the GPU taint.
+	// +kubebuilder:validation:MaxItems=32
+	// +listType=atomic
+	// +optional
+	Tolerations []corev1.Toleration `json:"tolerations,omitempty"`
+
+	// Affinity is merged with the GPU node affinity: its node affinity terms are ANDed with the GPU product and
+	// memory requirements; pod (anti-)affinity is taken as given.
+	// +optional
+	Affinity *corev1.Affinity `json:"affinity,omitempty"`
+
+	// PriorityClassName of the pods.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	PriorityClassName string `json:"priorityClassName,omitempty"`
+
+	// PodLabels are added to the pods. The operator's own labels (app.kubernetes.io/*, serving.privatellm.dev/*)
+	// cannot be overridden.
+	// +kubebuilder:validation:MaxProperties=32
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !k.startsWith('app.kubernetes.io/') && !k.startsWith('serving.privatellm.dev/'))",message="podLabels may not set app.kubernetes.io/* or serving.privatellm.dev/* labels: the operator selects its pods by them"
+	// +optional
+	PodLabels map[string]string `json:"podLabels,omitempty"`
+
+	// PodAnnotations are added to the pods.
+	// +kubebuilder:validation:MaxProperties=32
+	// +optional
+	PodAnnotations map[string]string `json:"podAnnotations,omitempty"`
+}
+
+// ModelSpec says which model to serve and where its weights come from.
+type ModelSpec struct {
+	// URI of the model weights: hf://<org>/<name> (Hugging Face Hub), s3://<bucket>/<path> or
+	// gs://<bucket>/<path> (vllm only, streamed by the Run:ai model streamer), or pvc://<claim>/<path>
+	// (a PersistentVolumeClaim in the same namespace, mounted read-only).
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=256
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(hf|s3|gs|pvc)://')",message="model.uri must start with hf://, s3://, gs:// or pvc:// (other schemes such as file:// or https:// are not supported)"
+	// +kubebuilder:validation:XValidation:rule="!self.startsWith('hf://') || self.matches('^hf://[A-Za-z0-9][A-Za-z0-9._-]{0,95}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?$')",message="an hf:// URI names a Hugging Face repository, hf://<org>/<name>, of letters, digits, '.', '_' and '-' (no leading '-' or '.')"
+	// +kubebuilder:validation:XValidation:rule="!(self.startsWith('s3://') || self.startsWith('gs://')) || self.matches('^(s3|gs)://[a-z0-9][a-z0-9.-]{1,62}(/[A-Za-z0-9_][A-Za-z0-9._=+-]*)*/?$')",message="an s3:// or gs:// URI is <scheme>://<bucket>/<path>: a lower-case bucket name and path segments of letters, digits and '._=+-' that do not start with '.' or '-'"
+	// +kubebuilder:validation:XValidation:rule="!self.startsWith('pvc://') || self.matches('^pvc://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(/[A-Za-z0-9_][A-Za-z0-9._-]*)*/?$')",message="a pvc:// URI is pvc://<claim>/<path>: a claim name in the same namespace and path segments of letters, digits and '._-' that do not start with '.' or '-'"
+	URI string `json:"uri"`
+
+	// Revision of the model: a branch, tag or commit of the Hugging Face repository (hf:// only).
+	// +kubebuilder:validation:MaxLength=128
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[A-Za-z0-9_][A-Za-z0-9._/-]*$') && !self.contains('..')",message="revision must be a branch, tag or commit: letters, digits and '._/-', not starting with '-' or '.', without '..'"
+	// +optional
+	Revision string `json:"revision,omitempty"`
+
+	// ServedName is the model's name in the OpenAI API (the "model" field of requests). Defaults to the
+	// LLMDeployment's name.
+	// +kubebuilder:validation:MaxLength=128
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[A-Za-z0-9_][A-Za-z0-9._/:-]*$')",message="servedName must be letters, digits and '._/:-', not starting with '-' or '.'"
+	// +optional
+	ServedName string `json:"servedName,omitempty"`
+
+	// TokenSecretRef names a key of a Secret in the same namespace that holds a Hugging Face token. The pod reads
+	// it through an environment variable; the operator never reads the Secret.
+	// +optional
+	TokenSecretRef *SecretKeyRef `json:"tokenSecretRef,omitempty"`
+
+	// TrustRemoteCode lets the engine run Python code shipped in the model repository. It is an explicit opt-in
+	// because that code runs with the pod's permissions; it cannot be enabled through engine.args.
+	// +optional
+	TrustRemoteCode bool `json:"trustRemoteCode,omitempty"`
+}
+
+// SecretKeyRef names a key of a Secret in the LLMDeployment's own namespace.
+type SecretKeyRef struct {
+	// Name of the Secret.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	Name string `json:"name"`
+
+	// Key within the Secret.
+	// +kubebuilder:default=token
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	// +optional
+	Key string `json:"key,omitempty"`
+}
+
+// EngineSpec selects and tunes the inference server.
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.args) || self.args.all(a, !a.matches('^--trust[-_]remote[-_]code(=.*)?$'))",message="engine.args may not enable --trust-remote-code: set spec.model.trustRemoteCode: true instead",fieldPath=".args"
+// +kubebuilder:validation:XValidation:rule="self.name != 'vllm' || !has(self.args) || self.args.all(a, !a.matches('^(--(model|port|host|served[-_]model[-_]name|tensor[-_]parallel[-_]size|pipeline[-_]parallel[-_]size|quantization|dtype|max[-_]model[-_]len|revision|download[-_]dir|load[-_]format|shutdown[-_]timeout)|-tp|-pp|-q)(=.*)?$'))",message="engine.args may not set a flag the operator manages for vllm (--model, --port, --host, --served-model-name, --tensor-parallel-size, --pipeline-parallel-size, --quantization, --dtype, --max-model-len, --revision, --download-dir, --load-format, --shutdown-timeout): use the matching spec field",fieldPath=".args"
+// +kubebuilder:validation:XValidation:rule="self.name != 'tgi' || !has(self.args) || self.args.all(a, !a.matches('^(--(model-id|port|hostname|num-shard|sharded|quantize|dtype|max-total-tokens|max-input-tokens|max-input-length|revision|huggingface-hub-cache|prometheus-port|graceful-termination-timeout)|-p)(=.*)?$'))",message="engine.args may not set a flag the operator manages for tgi (--model-id, --port, --hostname, --num-shard, --sharded, --quantize, --dtype, --max-total-tokens, --max-input-tokens, --revision, --huggingface-hub-cache, --prometheus-port, --graceful-termination-timeout): use the matching spec field",fieldPath=".args"
+type EngineSpec struct {
+	// Name of the engine: vllm or tgi.
+	// +kubebuilder:default=vllm
+	Name EngineName `json:"name"`
+
+	// Image overrides the engine image pinned in the operator configuration. It must carry a tag other than
+	// latest, or a sha256 digest.
+	// +kubebuilder:validation:MaxLength=512
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[A-Za-z0-9][A-Za-z0-9._/:-]*(@sha256:[a-f0-9]{64})$') || self.matches('^[A-Za-z0-9][A-Za-z0-9._/:-]*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$')",message="engine.image must name a tag or a digest, e.g. vllm/vllm-openai:v0.18.0 or repo/image@sha256:<64 hex>"
+	// +kubebuilder:validation:XValidation:rule="!self.endsWith(':latest')",message="engine.image may not use the latest tag: pin a version so every replica runs the same engine"
+	// +optional
+	Image string `json:"image,omitempty"`
+
+	// Args are extra engine flags, appended in exec form (never through a shell). Flags the operator manages
+	// (model, port, parallelism, quantization, dtype, context length, revision) are rejected: use the spec fields.
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=1024
+	// +listType=atomic
+	// +optional
+	Args []string `json:"args,omitempty"`
+
+	// Env adds environment variables to the engine container. Variables the operator manages (ports, token,
+	// cache locations) and VLLM_SERVER_DEV_MODE (debug endpoints) are rejected.
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:XValidation:rule="self.all(e, !(e.name in ['PORT', 'HOSTNAME', 'VLLM_PORT', 'VLLM_HOST_IP', 'VLLM_SERVER_DEV_MODE', 'HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN', 'HOME', 'HF_HOME', 'XDG_CACHE_HOME']))",message="engine.env may not set PORT, HOSTNAME, VLLM_PORT, VLLM_HOST_IP, VLLM_SERVER_DEV_MODE, HF_TOKEN, HUGGING_FACE_HUB_TOKEN, HOME, HF_HOME or XDG_CACHE_HOME: the operator manages them (the token comes from model.tokenSecretRef)"
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	Env []EnvVar `json:"env,omitempty"`
+}
+
+// EnvVar is an environment variable of the engine container.
+type EnvVar struct {
+	// Name of the variable.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	// +kubebuilder:validation:Pattern=`^[A-Za-z_][A-Za-z0-9_]*$`
+	Name string `json:"name"`
+
+	// Value of the variable.
+	// +kubebuilder:validation:MaxLength=4096
+	// +optional
+	Value string `json:"value,omitempty"`
+
+	// ValueFrom takes the value from a Secret, ConfigMap or field of the pod (read by the kubelet, not the
+	// operator).
+	// +optional
+	ValueFrom *corev1.EnvVarSource `json:"valueFrom,omitempty"`
+}
+
+// GPUSpec says how many GPUs of which kind each replica needs.
+type GPUSpec struct {
+	// Count of GPUs per replica, all on one node.
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=16
+	// +optional
+	Count int32 `json:"count,omitempty"`
+
+	// Products the pods may run on, matched against the node label nvidia.com/gpu.product (GPU Feature
+	// Discovery) or amd.com/gpu.product-name. Empty: any product.
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:MaxLength=63
+	// +kubebuilder:validation:items:Pattern=`^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$`
+	// +listType=set
+	// +optional
+	Products []string `json:"products,omitempty"`
+
+	// MinMemory per GPU, matched against the node label nvidia.com/gpu.memory (MiB). NVIDIA only.
+	// +optional
+	MinMemory *resource.Quantity `json:"minMemory,omitempty"`
+
+	// ResourceName is the extended resource GPUs are requested by.
+	// +kubebuilder:default="nvidia.com/gpu"
+	// +optional
+	ResourceName GPUResourceName `json:"resourceName,omitempty"`
+}
+
+// Condition types of an LLMDeployment, in the kstatus vocabulary.
+const (
+	// ConditionReady is True when every desired replica serves the current spec's model.
+	ConditionReady = "Ready"
+	// ConditionReconciling is True while the operator or the cluster is still working towards the spec.
+	ConditionReconciling = "Reconciling"
+	// ConditionStalled is True when progress needs someone to act (fix the spec, add GPUs, create a Secret).
+	ConditionStalled = "Stalled"
+)
+
+// Reasons of the conditions.
+const (
+	ReasonAvailable                = "Available"
+	ReasonScaledToZero             = "ScaledToZero"
+	ReasonProgressing              = "Progressing"
+	ReasonModelLoading             = "ModelLoading"
+	ReasonUnschedulable            = "Unschedulable"
+	ReasonCrashLoopBackOff         = "CrashLoopBackOff"
+	ReasonImagePullBackOff         = "ImagePullBackOff"
+	ReasonProgressDeadlineExceeded = "ProgressDeadlineExceeded"
+	ReasonSecretNotFound           = "SecretNotFound"
+	ReasonApplyFailed              = "ApplyFailed"
+	ReasonInvalidSpec              = "InvalidSpec"
+)
+
+// LLMDeploymentStatus is what the operator observed of the model servers.
+type LLMDeploymentStatus struct {
+	// ObservedGeneration is the metadata.generation the status describes. It is -1 until the operator has seen
+	// the object, so a fresh object never looks up to date to kstatus-based tools.
+	// +kubebuilder:default=-1
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration"`
+
+	// Conditions: Ready, Reconciling and Stalled (kstatus).
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=16
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// Replicas is the number of model server pods (the /scale subresource's status).
+	// +optional
+	Replicas int32 `json:"replicas"`
+
+	// ReadyReplicas is the number of pods that serve the model.
+	// +optional
+	ReadyReplicas int32 `json:"readyReplicas"`
+
+	// UpdatedReplicas is the number of pods that run the current spec.
+	// +optional
+	UpdatedReplicas int32 `json:"updatedReplicas"`
+
+	// Selector is the label selector of the pods, for the /scale subresource.
+	// +kubebuilder:validation:MaxLength=1024
+	// +optional
+	Selector string `json:"selector,omitempty"`
+
+	// Endpoint is the in-cluster OpenAI-compatible base URL of the model.
+	// +kubebuilder:validation:MaxLength=512
+	// +optional
+	Endpoint string `json:"endpoint,omitempty"`
+}
+
+// LLMDeployment runs an open-weight language model on GPU nodes behind an in-cluster OpenAI-compatible
+// endpoint.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:subresource:scale:specpath=.spec.replicas,statuspath=.status.replicas,selectorpath=.status.selector
+// +kubebuilder:resource:shortName=llmd;llm,categories=privatellm
+// +kubebuilder:printcolumn:name="Engine",type=string,JSONPath=`.spec.engine.name`
+// +kubebuilder:printcolumn:name="Model",type=string,JSONPath=`.spec.model.uri`
+// +kubebuilder:printcolumn:name="Quant",type=string,JSONPath=`.spec.quantization`
+// +kubebuilder:printcolumn:name="GPUs",type=integer,JSONPath=`.spec.gpu.count`,description="GPUs per replica"
+// +kubebuilder:printcolumn:name="Ready",type=integer,JSONPath=`.status.readyReplicas`
+// +kubebuilder:printcolumn:name="Desired",type=integer,JSONPath=`.spec.replicas`
+// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Endpoint",type=string,JSONPath=`.status.endpoint`,priority=1
+// +kubebuilder:printcolumn:name="Message",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`,priority=1
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 52",message="metadata.name may be at most 52 characters: it names the Deployment, Service and pods"
+// +kubebuilder:validation:XValidation:rule="self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",message="metadata.name must start with a letter and hold only lower-case letters, digits and '-': it names the model's Service"
+type LLMDeployment struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Spec is the desired model deployment.
+	Spec LLMDeploymentSpec `json:"spec"`
+
+	// Status is what the operator observed.
+	// +kubebuilder:default={}
+	// +optional
+	Status LLMDeploymentStatus `json:"status,omitempty"`
+}
+
+// LLMDeploymentList is a list of LLMDeployments.
+//
+// +kubebuilder:object:root=true
+type LLMDeploymentList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+
+	// Items are the LLMDeployments.
+	Items []LLMDeployment `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&LLMDeployment{}, &LLMDeploymentList{})
+}
