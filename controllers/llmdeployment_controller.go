@@ -37,8 +37,6 @@ type LLMDeploymentReconciler struct {
 	Scheme   *runtime.Scheme
 	Config   config.OperatorConfig
 	Recorder events.EventRecorder
-	// Now is the clock; nil means time.Now. Tests set it to move past grace periods.
-	Now func() time.Time
 
 	applier *applier
 }
@@ -106,7 +104,7 @@ func (r *LLMDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	a := assess(llm, observed{Deployment: deploy, Pods: pods, Now: r.now(), StallGrace: r.Config.StallGracePeriod.Duration})
+	a := assess(llm, observed{Deployment: deploy, Pods: pods, Now: time.Now(), StallGrace: r.Config.StallGracePeriod.Duration})
 	r.recordTransition(llm, a)
 	setConditions(llm, a)
 	setReplicaStatus(llm, deploy)
@@ -204,13 +202,6 @@ func (r *LLMDeploymentReconciler) patchStatus(ctx context.Context, before, after
 		return fmt.Errorf("patching status: %w", err)
 	}
 	return nil
-}
-
-func (r *LLMDeploymentReconciler) now() time.Time {
-	if r.Now != nil {
-		return r.Now()
-	}
-	return time.Now()
 }
 
 // SetupWithManager registers the reconciler: LLMDeployments, the Deployments and Services they own, and their
