@@ -1,0 +1,172 @@
+package controllers
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/privatellm/privatellm/api/v1alpha1"
+)
+
+// TestInvalidSpecsAreRejected sends bad LLMDeployments to the API server: each must be refused at admission by the
+// CRD's schema and CEL rules, with a message that names the field and says what to do.
+func TestInvalidSpecsAreRejected(t *testing.T) {
+	ns := newNamespace(t)
+	cases := []struct {
+		name string
+		mut  func(*v1.LLMDeployment)
+		want []string // substrings of the API server's message
+	}{
+		{"unknown URI scheme", func(l *v1.LLMDeployment) { l.Spec.Model.URI = "file:///etc/passwd" },
+			[]string{"spec.model.uri", "must start with hf://, s3://, gs:// or pvc://"}},
+		{"https URI", func(l *v1.LLMDeployment) { l.Spec.Model.URI = "https://huggingface.co/meta-llama/x" },
+			[]string{"spec.model.uri", "not supported"}},
+		{"shell metacharacters in the model", func(l *v1.LLMDeployment) { l.Spec.Model.URI = "hf://org/model;rm -rf /" },
+			[]string{"spec.model.uri", "hf://<org>/<name>"}},
+		{"leading dash in the model", func(l *v1.LLMDeployment) { l.Spec.Model.URI = "hf://-org/model" },
+			[]string{"spec.model.uri", "no leading '-'"}},
+		{"path traversal in a pvc URI", func(l *v1.LLMDeployment) { l.Spec.Model.URI = "pvc://models/../secrets" },
+			[]string{"spec.model.uri", "pvc://<claim>/<path>"}},
+		{"leading dash in the revision", func(l *v1.LLMDeployment) { l.Spec.Model.Revision = "--trust-remote-code" },
+			[]string{"spec.model.revision", "not starting with '-'"}},
+		{"shell in the revision", func(l *v1.LLMDeployment) { l.Spec.Model.Revision = "main$(id)" },
+			[]string{"spec.model.revision"}},
+		{"leading dash in the served name", func(l *v1.LLMDeployment) { l.Spec.Model.ServedName = "-x" },
+			[]string{"spec.model.servedName"}},
+		{"zero GPUs", func(l *v1.LLMDeployment) { l.Spec.GPU.Count = -1 },
+			[]string{"spec.gpu.count", "greater than or equal to 1"}},
+		{"too many GPUs for one node", func(l *v1.LLMDeployment) { l.Spec.GPU.Count = 64 },
+			[]string{"spec.gpu.count", "less than or equal to 16"}},
+		{"tensor parallel size not dividing the GPUs", func(l *v1.LLMDeployment) {
+			l.Spec.GPU.Count, l.Spec.TensorParallelSize = 4, ptr.To(int32(3))
+		}, []string{"spec.tensorParallelSize", "must divide gpu.count"}},
+		{"tgi with fewer shards than GPUs", func(l *v1.LLMDeployment) {
+			l.Spec.Engine.Name, l.Spec.Quantization, l.Spec.GPU.Count, l.Spec.TensorParallelSize = v1.EngineTGI, v1.QuantizationNone, 4, ptr.To(int32(2))
+		}, []string{"spec.tensorParallelSize", "tgi shards the model over every GPU"}},
+		{"quantization vllm cannot do", func(l *v1.LLMDeployment) { l.Spec.Quantization = v1.QuantizationEXL2 },
+			[]string{"spec.quantization", "quantization exl2 is not available with engine vllm"}},
+		{"unknown quantization", func(l *v1.LLMDeployment) { l.Spec.Quantization = "int3" },
+			[]string{"spec.quantization", "Unsupported value"}},
+		{"tgi dtype together with quantize", func(l *v1.LLMDeployment) {
+			l.Spec.Engine.Name, l.Spec.Quantization, l.Spec.Dtype = v1.EngineTGI, v1.QuantizationBitsAndBytes, v1.DtypeBFloat16
+		}, []string{"spec.dtype", "tgi does not accept dtype together with quantization"}},
+		{"tgi float32", func(l *v1.LLMDeployment) {
+			l.Spec.Engine.Name, l.Spec.Quantization, l.Spec.Dtype = v1.EngineTGI, v1.QuantizationNone, v1.DtypeFloat32
+		}, []string{"spec.dtype", "not available with engine tgi"}},
+		{"exl2 with shards", func(l *v1.LLMDeployment) {
+			l.Spec.Engine.Name, l.Spec.Quantization, l.Spec.GPU.Count, l.Spec.TensorParallelSize = v1.EngineTGI, v1.QuantizationEXL2, 2, nil
+		}, []string{"spec.gpu.count", "exl2 supports a single shard"}},
+		{"tgi from s3", func(l *v1.LLMDeployment) {
+			l.Spec.Engine.Name, l.Spec.Quantization, l.Spec.Model.URI = v1.EngineTGI, v1.QuantizationNone, "s3://bucket/llama"
+		}, []string{"spec.model.uri", "only engine vllm streams models from s3://"}},
+		{"extra arg overriding the port", func(l *v1.LLMDeployment) { l.Spec.Engine.Args = []string{"--port=9000"} },
+			[]string{"spec.engine.args", "may not set a flag the operator manages for vllm"}},
+		{"extra arg overriding tensor parallelism (short form)", func(l *v1.LLMDeployment) { l.Spec.Engine.Args = []string{"-tp", "8"} },
+			[]string{"spec.engine.args", "--tensor-parallel-size"}},
+		{"extra arg enabling remote code", func(l *v1.LLMDeployment) { l.Spec.Engine.Args = []string{"--trust-remote-code"} },
+			[]string{"spec.engine.args", "set spec.model.trustRemoteCode: true instead"}},
+		{"tgi extra arg overriding the model", func(l *v1.LLMDeployment) {
+			l.Spec.Engine.Name, l.Spec.Quantization, l.Spec.Engine.Args = v1.EngineTGI, v1.QuantizationNone, []string{"--model-id=evil/model"}
+		}, []string{"spec.engine.args", "a flag the operator manages for tgi"}},
+		{"env enabling the dev server", func(l *v1.LLMDeployment) { l.Spec.Engine.Env = []v1.EnvVar{{Name: "VLLM_SERVER_DEV_MODE", Value: "1"}} },
+			[]string{"spec.engine.env", "VLLM_SERVER_DEV_MODE"}},
+		{"env overriding the token", func(l *v1.LLMDeployment) { l.Spec.Engine.Env = []v1.EnvVar{{Name: "HF_TOKEN", Value: "hf_x"}} },
+			[]string{"spec.engine.env", "model.tokenSecretRef"}},
+		{"image without a tag", func(l *v1.LLMDeployment) { l.Spec.Engine.Image = "vllm/vllm-openai" },
+			[]string{"spec.engine.image", "must name a tag or a digest"}},
+		{"image with latest", func(l *v1.LLMDeployment) { l.Spec.Engine.Image = "vllm/vllm-openai:latest" },
+			[]string{"spec.engine.image", "may not use the latest tag"}},
+		{"absurd replicas", func(l *v1.LLMDeployment) { l.Spec.Replicas = ptr.To(int32(10000)) },
+			[]string{"spec.replicas", "less than or equal to 64"}},
+		{"negative replicas", func(l *v1.LLMDeployment) { l.Spec.Replicas = ptr.To(int32(-1)) },
+			[]string{"spec.replicas", "greater than or equal to 0"}},
+		{"startup timeout too short", func(l *v1.LLMDeployment) { l.Spec.StartupTimeout = &metav1.Duration{Duration: 10_000_000_000} },
+			[]string{"spec.startupTimeout", "between 1m and 24h"}},
+		{"shm larger than the memory limit", func(l *v1.LLMDeployment) {
+			l.Spec.ShmSize = ptr.To(resource.MustParse("64Gi"))
+			l.Spec.Resources.Limits = corev1.ResourceList{"memory": resource.MustParse("32Gi")}
+		}, []string{"spec.shmSize", "must not exceed resources.limits.memory"}},
+		{"GPU requested through resources", func(l *v1.LLMDeployment) {
+			l.Spec.Resources.Limits = corev1.ResourceList{"nvidia.com/gpu": resource.MustParse("8")}
+		}, []string{"spec.resources.limits", "requests gpu.count GPUs"}},
+		{"pod label hijacking the selector", func(l *v1.LLMDeployment) {
+			l.Spec.PodLabels = map[string]string{"serving.privatellm.dev/llmdeployment": "other"}
+		}, []string{"spec.podLabels", "may not set"}},
+		{"GPU product with spaces", func(l *v1.LLMDeployment) { l.Spec.GPU.Products = []string{"NVIDIA H100"} },
+			[]string{"spec.gpu.products[0]"}},
+		{"unknown GPU resource", func(l *v1.LLMDeployment) { l.Spec.GPU.ResourceName = "example.com/tpu" },
+			[]string{"spec.gpu.resourceName", "Unsupported value"}},
+		{"name too long for child objects", func(l *v1.LLMDeployment) { l.Name = strings.Repeat("a", 53) },
+			[]string{"metadata.name may be at most 52 characters"}},
+		{"name that cannot be a Service", func(l *v1.LLMDeployment) { l.Name = "1llama" },
+			[]string{"must start with a letter"}},
+	}
+	if len(cases) < 15 {
+		t.Fatalf("want at least 15 invalid specs, have %d", len(cases))
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			llm := sampleLLM(ns, "bad")
+			tc.mut(llm)
+			err := k8sClient.Create(context.Background(), llm, client.DryRunAll)
+			if err == nil {
+				t.Fatal("the API server accepted an invalid LLMDeployment")
+			}
+			if !apierrors.IsInvalid(err) {
+				t.Fatalf("want an Invalid error, got %v", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("message %q lacks %q", err.Error(), w)
+				}
+			}
+		})
+	}
+}
+
+// TestValidSpecsAreAccepted keeps the rules from refusing what they should allow.
+func TestValidSpecsAreAccepted(t *testing.T) {
+	ns := newNamespace(t)
+	for name, mut := range map[string]func(*v1.LLMDeployment){
+		"sample":                func(*v1.LLMDeployment) {},
+		"pipeline stages":       func(l *v1.LLMDeployment) { l.Spec.GPU.Count, l.Spec.TensorParallelSize = 8, ptr.To(int32(4)) },
+		"s3 with vllm":          func(l *v1.LLMDeployment) { l.Spec.Model.URI = "s3://models/llama-3/70b" },
+		"pvc":                   func(l *v1.LLMDeployment) { l.Spec.Model.URI = "pvc://weights/llama/70b" },
+		"revision with a slash": func(l *v1.LLMDeployment) { l.Spec.Model.Revision = "refs/pr/12" },
+		"image digest": func(l *v1.LLMDeployment) {
+			l.Spec.Engine.Image = "registry.local:5000/vllm@sha256:" + strings.Repeat("a", 64)
+		},
+		"image on a port": func(l *v1.LLMDeployment) { l.Spec.Engine.Image = "registry.local:5000/vllm/vllm-openai:v0.18.1" },
+		"unmanaged extra args": func(l *v1.LLMDeployment) {
+			l.Spec.Engine.Args = []string{"--enable-prefix-caching", "--max-num-seqs", "128"}
+		},
+		"remote code by opt-in": func(l *v1.LLMDeployment) { l.Spec.Model.TrustRemoteCode = true },
+		"tgi exl2 single shard": func(l *v1.LLMDeployment) {
+			l.Spec.Engine.Name, l.Spec.Quantization, l.Spec.GPU.Count, l.Spec.TensorParallelSize = v1.EngineTGI, v1.QuantizationEXL2, 1, nil
+		},
+		"shm within the limit": func(l *v1.LLMDeployment) {
+			l.Spec.ShmSize = ptr.To(resource.MustParse("8Gi"))
+			l.Spec.Resources.Limits = corev1.ResourceList{"memory": resource.MustParse("64Gi")}
+		},
+		"scaled to zero": func(l *v1.LLMDeployment) { l.Spec.Replicas = ptr.To(int32(0)) },
+		"amd": func(l *v1.LLMDeployment) {
+			l.Spec.GPU.ResourceName, l.Spec.GPU.Products = v1.GPUResourceAMD, []string{"MI300X"}
+		},
+		"52-character name": func(l *v1.LLMDeployment) { l.Name = strings.Repeat("a", 52) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			llm := sampleLLM(ns, "good")
+			mut(llm)
+			if err := k8sClient.Create(context.Background(), llm, client.DryRunAll); err != nil {
+				t.Fatalf("a valid spec was rejected: %v", err)
+			}
+		})
+	}
+}
