@@ -121,3 +121,13 @@ KUBECTL ?= $(K8S_BIN_DIR)/kubectl
 .PHONY: kubectl
 kubectl:
 	@[ -x "$(KUBECTL)" ] || hack/build-k8s-binaries.sh all >/dev/null
+
+##@ Demo
+
+.PHONY: demo
+demo: ## The main job: the operator on a local simulated GPU cluster with the samples.
+	hack/demo.sh up
+
+.PHONY: demo-down
+demo-down: ## Stop the demo's operator and cluster.
+	hack/demo.sh down
