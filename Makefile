@@ -56,7 +56,7 @@ verify: manifests generate ## Regenerate everything and fail if the tree changed
 ##@ Test
 
 .PHONY: test
-test: lint verify-quiet test-unit test-integration ## Run all tests (unit, envtest integration); builds what they need.
+test: lint verify-quiet test-unit test-integration test-e2e ## Run all tests (unit, envtest integration, end-to-end); builds what they need.
 
 .PHONY: verify-quiet
 verify-quiet: manifests generate
@@ -69,6 +69,10 @@ test-unit: ## Unit tests: engines, renderers, status (no API server).
 .PHONY: test-integration
 test-integration: envtest-bins ## Integration tests against a real kube-apiserver and etcd (envtest).
 	KUBEBUILDER_ASSETS=$(K8S_BIN_DIR) go test $(GO_TEST_FLAGS) ./controllers/...
+
+.PHONY: test-e2e
+test-e2e: k8s-bins ## End-to-end tests on the simulated GPU cluster (scheduler, controller-manager, kwok GPU nodes).
+	PRIVATELLM_REQUIRE_SIMCLUSTER=1 PRIVATELLM_K8S_BIN_DIR=$(K8S_BIN_DIR) go test $(GO_TEST_FLAGS) -timeout 20m ./test/...
 
 .PHONY: update-golden
 update-golden: ## Regenerate the golden files of rendered manifests (review the diff).

@@ -1,0 +1,146 @@
+// Command simcluster runs the simulated GPU cluster of test/simcluster in the foreground.
+//
+//	go run ./hack/simcluster up --dir .demo/cluster [--nodes hack/simcluster/nodes.yaml] [--pod-ready-delay 5s]
+//	go run ./hack/simcluster down --dir .demo/cluster
+//
+// up builds the Kubernetes binaries if needed, starts the cluster, prints `export KUBECONFIG=…` once it is
+// ready (the kubeconfig file appears at that moment too), writes <dir>/simcluster.pid and runs until SIGINT or
+// SIGTERM. down signals the cluster recorded in <dir>/simcluster.pid and waits until it has stopped.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/privatellm/privatellm/test/simcluster"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+	}
+	var err error
+	switch os.Args[1] {
+	case "up":
+		err = up(os.Args[2:])
+	case "down":
+		err = down(os.Args[2:])
+	default:
+		usage()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "simcluster:", err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, `usage:
+  simcluster up   --dir DIR [--nodes FILE] [--pod-ready-delay 5s] [--crash-restart-interval 10s] [--pod-cidr CIDR]
+  simcluster down --dir DIR`)
+	os.Exit(2)
+}
+
+func up(args []string) error {
+	fs := flag.NewFlagSet("up", flag.ExitOnError)
+	dir := fs.String("dir", ".demo/cluster", "state folder (etcd data, certificates, kubeconfig, logs)")
+	nodes := fs.String("nodes", "hack/simcluster/nodes.yaml", "node inventory file")
+	readyDelay := fs.Duration("pod-ready-delay", 5*time.Second, "how long pods stay Running but not Ready (model loading)")
+	crashInterval := fs.Duration("crash-restart-interval", 10*time.Second, "restart interval of crash-looping pods")
+	podCIDR := fs.String("pod-cidr", "", "loopback range of pod IPs (default: a random 127.N.0.0/16)")
+	_ = fs.Parse(args)
+
+	if pid, alive := running(*dir); alive {
+		return fmt.Errorf("a cluster is already running in %s (pid %d); stop it with: simcluster down --dir %s", *dir, pid, *dir)
+	}
+	if err := os.MkdirAll(*dir, 0o755); err != nil {
+		return err
+	}
+	pidFile := filepath.Join(*dir, "simcluster.pid")
+	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		return err
+	}
+	defer os.Remove(pidFile)
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	fmt.Fprintf(os.Stderr, "starting the simulated GPU cluster in %s (building the binaries first if needed)…\n", *dir)
+	begin := time.Now()
+	c, err := simcluster.Start(ctx, simcluster.Options{
+		Dir: *dir, NodesFile: *nodes, BuildBinaries: true,
+		PodReadyDelay: *readyDelay, CrashRestartInterval: *crashInterval, PodCIDR: *podCIDR,
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintln(os.Stderr, "interrupted while starting; stopped")
+			return nil
+		}
+		return err
+	}
+	defer c.Stop()
+	fmt.Fprintf(os.Stderr, "ready in %s; pod IPs from %s; logs in %s; kubectl is in %s\n",
+		time.Since(begin).Round(100*time.Millisecond), c.PodCIDR(), filepath.Join(c.Dir(), "logs"), c.BinDir())
+	fmt.Printf("export KUBECONFIG=%s\n", c.Kubeconfig())
+	fmt.Fprintln(os.Stderr, "running until Ctrl-C or: go run ./hack/simcluster down --dir", *dir)
+
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(os.Stderr, "stopping…")
+	case <-c.Failed():
+		_ = c.Stop()
+		return c.Err()
+	}
+	return c.Stop()
+}
+
+func down(args []string) error {
+	fs := flag.NewFlagSet("down", flag.ExitOnError)
+	dir := fs.String("dir", ".demo/cluster", "state folder given to up")
+	_ = fs.Parse(args)
+
+	pid, alive := running(*dir)
+	if !alive {
+		_ = os.Remove(filepath.Join(*dir, "simcluster.pid"))
+		fmt.Fprintln(os.Stderr, "no cluster running in", *dir)
+		return nil
+	}
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		return fmt.Errorf("signal pid %d: %w", pid, err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for processAlive(pid) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("cluster (pid %d) still running a minute after SIGTERM", pid)
+		}
+		time.Sleep(100 * time.Millisecond) // poll interval
+	}
+	fmt.Fprintln(os.Stderr, "stopped the cluster in", *dir)
+	return nil
+}
+
+// running reads <dir>/simcluster.pid and reports whether that process is alive.
+func running(dir string) (int, bool) {
+	data, err := os.ReadFile(filepath.Join(dir, "simcluster.pid"))
+	if err != nil {
+		return 0, false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil || pid <= 0 {
+		return 0, false
+	}
+	return pid, processAlive(pid)
+}
+
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}

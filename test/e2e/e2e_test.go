@@ -1,0 +1,358 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	kstatus "sigs.k8s.io/cli-utils/pkg/kstatus/status"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/privatellm/privatellm/api/v1alpha1"
+	"github.com/privatellm/privatellm/internal/render"
+	"github.com/privatellm/privatellm/test/simcluster"
+)
+
+const (
+	l4Sample   = "config/samples/serving_v1alpha1_llmdeployment_vllm_awq_l4.yaml"
+	h100Sample = "config/samples/serving_v1alpha1_llmdeployment_vllm_fp8_h100.yaml"
+	tgiSample  = "config/samples/serving_v1alpha1_llmdeployment_tgi_a100.yaml"
+	b200Sample = "config/samples/serving_v1alpha1_llmdeployment_unfit_b200.yaml"
+	timeout    = 90 * time.Second
+)
+
+// namespace makes a namespace with the samples' token Secret; at the end of the test it is deleted and its pods
+// waited for, so the next test finds every GPU free.
+func namespace(t *testing.T) string {
+	t.Helper()
+	ns := fmt.Sprintf("e2e-%d", time.Now().UnixNano()%1_000_000_000)
+	must(t)(kubectl("create", "namespace", ns))
+	must(t)(kubectl("-n", ns, "create", "secret", "generic", "hf-token", "--from-literal=token=hf_e2e_placeholder"))
+	t.Cleanup(func() {
+		if _, err := kubectl("delete", "namespace", ns, "--wait=false"); err != nil {
+			t.Error(err)
+		}
+		poll(t, 2*timeout, func() error {
+			pods := &corev1.PodList{}
+			if err := c.List(context.Background(), pods, client.InNamespace(ns)); err != nil {
+				return err
+			}
+			if len(pods.Items) > 0 {
+				return fmt.Errorf("%d pods of namespace %s left", len(pods.Items), ns)
+			}
+			return nil
+		})
+	})
+	return ns
+}
+
+func must(t *testing.T) func(string, error) string {
+	return func(out string, err error) string {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+}
+
+func poll(t *testing.T, d time.Duration, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %s: %v", d, err)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+func llm(t *testing.T, ns, name string) *v1.LLMDeployment {
+	t.Helper()
+	l := &v1.LLMDeployment{}
+	if err := c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, l); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// waitFor polls the LLMDeployment until check accepts it.
+func waitFor(t *testing.T, ns, name string, check func(*v1.LLMDeployment) error) *v1.LLMDeployment {
+	t.Helper()
+	l := &v1.LLMDeployment{}
+	poll(t, timeout, func() error {
+		if err := c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, l); err != nil {
+			return err
+		}
+		return check(l)
+	})
+	return l
+}
+
+func ready(want int32) func(*v1.LLMDeployment) error {
+	return func(l *v1.LLMDeployment) error {
+		r := meta.FindStatusCondition(l.Status.Conditions, v1.ConditionReady)
+		if l.Status.ObservedGeneration != l.Generation || r == nil || r.Status != metav1.ConditionTrue || l.Status.ReadyReplicas != want {
+			return fmt.Errorf("not ready with %d replicas: generation %d observed %d, ready %d, Ready %+v", want, l.Generation, l.Status.ObservedGeneration, l.Status.ReadyReplicas, r)
+		}
+		return nil
+	}
+}
+
+func stalled(reason string) func(*v1.LLMDeployment) error {
+	return func(l *v1.LLMDeployment) error {
+		s := meta.FindStatusCondition(l.Status.Conditions, v1.ConditionStalled)
+		if s == nil || s.Status != metav1.ConditionTrue || s.Reason != reason {
+			return fmt.Errorf("not Stalled/%s: %+v", reason, l.Status.Conditions)
+		}
+		return nil
+	}
+}
+
+func kstatusOf(t *testing.T, l *v1.LLMDeployment) kstatus.Status {
+	t.Helper()
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := kstatus.Compute(&unstructured.Unstructured{Object: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Status
+}
+
+func pods(t *testing.T, ns, name string) []corev1.Pod {
+	t.Helper()
+	list := &corev1.PodList{}
+	if err := c.List(context.Background(), list, client.InNamespace(ns), client.MatchingLabels{render.LabelLLMDeployment: name}); err != nil {
+		t.Fatal(err)
+	}
+	return list.Items
+}
+
+func node(t *testing.T, name string) *corev1.Node {
+	t.Helper()
+	n := &corev1.Node{}
+	if err := c.Get(context.Background(), client.ObjectKey{Name: name}, n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestSamplesLandOnTheirGPUs applies the three samples that fit and checks that each becomes Ready with its pods
+// on nodes of the requested product, asking the right number of GPUs — the real scheduler's verdict.
+func TestSamplesLandOnTheirGPUs(t *testing.T) {
+	ns := namespace(t)
+	for _, s := range []struct {
+		file, name, product string
+		gpus                int64
+	}{
+		{l4Sample, "llama-8b-awq", "NVIDIA-L4", 1},
+		{h100Sample, "llama-70b-fp8", "NVIDIA-H100-80GB-HBM3", 4},
+		{tgiSample, "mistral-7b-tgi", "NVIDIA-A100-SXM4-40GB", 1},
+	} {
+		must(t)(kubectl("-n", ns, "apply", "-f", s.file))
+		l := waitFor(t, ns, s.name, ready(1))
+		if got := kstatusOf(t, l); got != kstatus.CurrentStatus {
+			t.Errorf("%s: kstatus %s, want Current", s.name, got)
+		}
+		if l.Status.Endpoint != fmt.Sprintf("http://%s.%s.svc:8000/v1", s.name, ns) {
+			t.Errorf("%s: endpoint %q", s.name, l.Status.Endpoint)
+		}
+		ps := pods(t, ns, s.name)
+		if len(ps) != 1 {
+			t.Fatalf("%s: %d pods, want 1", s.name, len(ps))
+		}
+		p := ps[0]
+		if got := node(t, p.Spec.NodeName).Labels[simcluster.LabelGPUProduct]; got != s.product {
+			t.Errorf("%s: pod on node %s with product %q, want %q", s.name, p.Spec.NodeName, got, s.product)
+		}
+		if q := p.Spec.Containers[0].Resources.Limits[corev1.ResourceName("nvidia.com/gpu")]; q.Value() != s.gpus {
+			t.Errorf("%s: GPU limit %s, want %d", s.name, q.String(), s.gpus)
+		}
+	}
+	out := must(t)(kubectl("-n", ns, "get", "llmdeployments"))
+	for _, want := range []string{"llama-8b-awq", "Available", "mistral-7b-tgi", "tgi"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("kubectl get llmdeployments lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestScaleAndOverflow scales with kubectl: to 3 replicas (all Ready), then past the 4 L4 GPUs of the cluster,
+// where the pending replica is reported, not hidden.
+func TestScaleAndOverflow(t *testing.T) {
+	ns := namespace(t)
+	must(t)(kubectl("-n", ns, "apply", "-f", l4Sample))
+	waitFor(t, ns, "llama-8b-awq", ready(1))
+
+	must(t)(kubectl("-n", ns, "scale", "llmdeployment/llama-8b-awq", "--replicas=3"))
+	waitFor(t, ns, "llama-8b-awq", ready(3))
+	if got := len(pods(t, ns, "llama-8b-awq")); got != 3 {
+		t.Errorf("%d pods, want 3", got)
+	}
+
+	must(t)(kubectl("-n", ns, "scale", "llmdeployment/llama-8b-awq", "--replicas=5"))
+	l := waitFor(t, ns, "llama-8b-awq", func(l *v1.LLMDeployment) error {
+		r := meta.FindStatusCondition(l.Status.Conditions, v1.ConditionReady)
+		if r == nil || r.Reason != v1.ReasonUnschedulable || l.Status.ReadyReplicas != 4 {
+			return fmt.Errorf("want 4 ready and Unschedulable, got ready %d, %+v", l.Status.ReadyReplicas, r)
+		}
+		return nil
+	})
+	msg := meta.FindStatusCondition(l.Status.Conditions, v1.ConditionReady).Message
+	if !strings.Contains(msg, "1 of 5 replicas cannot be scheduled: needs 1 × NVIDIA-L4 per replica") {
+		t.Errorf("message %q must count the pending replica and say what it needs", msg)
+	}
+	waitFor(t, ns, "llama-8b-awq", stalled(v1.ReasonUnschedulable))
+}
+
+// TestMissingProductIsStalled: no node offers NVIDIA-B200, so the object is Stalled with a message that names the
+// product, and kstatus (what Flux and kpt wait on) says Failed.
+func TestMissingProductIsStalled(t *testing.T) {
+	ns := namespace(t)
+	must(t)(kubectl("-n", ns, "apply", "-f", b200Sample))
+	l := waitFor(t, ns, "llama-405b-fp8", stalled(v1.ReasonUnschedulable))
+	msg := meta.FindStatusCondition(l.Status.Conditions, v1.ConditionStalled).Message
+	if !strings.Contains(msg, "needs 8 × NVIDIA-B200 per replica; no node offers that product") {
+		t.Errorf("message %q must name the missing product", msg)
+	}
+	if got := kstatusOf(t, l); got != kstatus.FailedStatus {
+		t.Errorf("kstatus %s, want Failed", got)
+	}
+}
+
+// TestSpecChangeRollsOut changes the context length: the pods are replaced and the object comes back Ready at
+// the new generation.
+func TestSpecChangeRollsOut(t *testing.T) {
+	ns := namespace(t)
+	must(t)(kubectl("-n", ns, "apply", "-f", tgiSample))
+	waitFor(t, ns, "mistral-7b-tgi", ready(1))
+	before := pods(t, ns, "mistral-7b-tgi")[0].Name
+
+	must(t)(kubectl("-n", ns, "patch", "llmdeployment/mistral-7b-tgi", "--type=merge", "-p", `{"spec":{"maxModelLen":4096}}`))
+	l := waitFor(t, ns, "mistral-7b-tgi", func(l *v1.LLMDeployment) error {
+		if l.Generation != 2 {
+			return fmt.Errorf("generation %d", l.Generation)
+		}
+		if err := ready(1)(l); err != nil {
+			return err
+		}
+		ps := pods(t, ns, "mistral-7b-tgi")
+		if len(ps) != 1 || ps[0].Name == before {
+			return fmt.Errorf("pods not replaced yet (%d pods)", len(ps))
+		}
+		return nil
+	})
+	d := &appsv1.Deployment{}
+	if err := c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "mistral-7b-tgi"}, d); err != nil {
+		t.Fatal(err)
+	}
+	args := strings.Join(d.Spec.Template.Spec.Containers[0].Args, " ")
+	if !strings.Contains(args, "--max-total-tokens=4096") {
+		t.Errorf("deployment args %q lack the new context length", args)
+	}
+	if l.Status.ObservedGeneration != 2 {
+		t.Errorf("observedGeneration %d, want 2", l.Status.ObservedGeneration)
+	}
+}
+
+// TestCrashLoopIsStalled: the simulated engine crash-loops (kwok stage selected by a pod annotation).
+func TestCrashLoopIsStalled(t *testing.T) {
+	ns := namespace(t)
+	must(t)(kubectl("-n", ns, "apply", "-f", l4Sample))
+	must(t)(kubectl("-n", ns, "patch", "llmdeployment/llama-8b-awq", "--type=merge", "-p",
+		fmt.Sprintf(`{"spec":{"podAnnotations":{%q:"true"}}}`, simcluster.AnnotationCrash)))
+	l := waitFor(t, ns, "llama-8b-awq", stalled(v1.ReasonCrashLoopBackOff))
+	if got := kstatusOf(t, l); got != kstatus.FailedStatus {
+		t.Errorf("kstatus %s, want Failed", got)
+	}
+}
+
+// TestDeleteRemovesChildren: the real garbage collector removes the Deployment, Service and pods.
+func TestDeleteRemovesChildren(t *testing.T) {
+	ns := namespace(t)
+	must(t)(kubectl("-n", ns, "apply", "-f", l4Sample))
+	waitFor(t, ns, "llama-8b-awq", ready(1))
+	must(t)(kubectl("-n", ns, "delete", "llmdeployment/llama-8b-awq", "--wait=true", "--timeout=60s"))
+	key := client.ObjectKey{Namespace: ns, Name: "llama-8b-awq"}
+	poll(t, timeout, func() error {
+		for _, obj := range []client.Object{&appsv1.Deployment{}, &corev1.Service{}} {
+			if err := c.Get(context.Background(), key, obj); !apierrors.IsNotFound(err) {
+				return fmt.Errorf("%T still there (err %v)", obj, err)
+			}
+		}
+		if n := len(pods(t, ns, "llama-8b-awq")); n > 0 {
+			return fmt.Errorf("%d pods left", n)
+		}
+		return nil
+	})
+}
+
+// TestOperatorRestartMidRollout kills the operator during a rollout, changes the spec while it is down, restarts
+// it, and checks it converges with exactly one Deployment and Service and no orphaned ReplicaSets or pods.
+func TestOperatorRestartMidRollout(t *testing.T) {
+	ns := namespace(t)
+	must(t)(kubectl("-n", ns, "apply", "-f", h100Sample))
+	poll(t, timeout, func() error {
+		return c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "llama-70b-fp8"}, &appsv1.Deployment{})
+	})
+	op.kill()
+	restarted := false
+	t.Cleanup(func() {
+		if !restarted {
+			_ = op.start()
+		}
+	})
+	must(t)(kubectl("-n", ns, "patch", "llmdeployment/llama-70b-fp8", "--type=merge", "-p", `{"spec":{"replicas":2,"maxModelLen":8192}}`))
+	if err := op.start(); err != nil {
+		t.Fatal(err)
+	}
+	restarted = true
+	waitFor(t, ns, "llama-70b-fp8", ready(2))
+
+	deploys := &appsv1.DeploymentList{}
+	if err := c.List(context.Background(), deploys, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	svcs := &corev1.ServiceList{}
+	if err := c.List(context.Background(), svcs, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	if len(deploys.Items) != 1 || len(svcs.Items) != 1 {
+		t.Fatalf("%d deployments and %d services, want 1 each", len(deploys.Items), len(svcs.Items))
+	}
+	if !strings.Contains(strings.Join(deploys.Items[0].Spec.Template.Spec.Containers[0].Args, " "), "--max-model-len=8192") {
+		t.Error("the change made while the operator was down was not applied")
+	}
+	poll(t, timeout, func() error {
+		rss := &appsv1.ReplicaSetList{}
+		if err := c.List(context.Background(), rss, client.InNamespace(ns)); err != nil {
+			return err
+		}
+		for _, rs := range rss.Items {
+			if ref := metav1.GetControllerOf(&rs); ref == nil || ref.UID != deploys.Items[0].UID {
+				return fmt.Errorf("replicaset %s is not owned by the deployment", rs.Name)
+			}
+		}
+		if n := len(pods(t, ns, "llama-70b-fp8")); n != 2 {
+			return fmt.Errorf("%d pods, want 2", n)
+		}
+		return nil
+	})
+}
+

@@ -1,0 +1,20 @@
+// Package simcluster runs a simulated GPU cluster on the local machine for end-to-end tests and demos.
+//
+// A cluster is a real control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler) on
+// loopback with free ports, plus kwok, which plays the kubelet of fake nodes: nodes become Ready, pods bound to
+// them become Running and, after a delay that simulates model loading, Ready; deleted pods go away. The fake
+// nodes carry GPU Feature Discovery labels, a GPU taint and nvidia.com/gpu capacity, so the real scheduler
+// places GPU pods exactly as it would on a GPU cluster.
+//
+// The binaries come from hack/build-k8s-binaries.sh (built from Go modules, cached under bin/k8s/) or from the
+// folder named by the PRIVATELLM_K8S_BIN_DIR environment variable.
+//
+// Pods opt into simulated behaviour with annotations on their template (LLMDeployment spec.podAnnotations):
+//
+//	sim.privatellm.dev/crash: "true"        the containers crash-loop: Running, never Ready, waiting with
+//	                                        reason CrashLoopBackOff, restartCount growing
+//	sim.privatellm.dev/ready-delay: "90s"   this pod becomes Ready after 90s instead of Options.PodReadyDelay
+//
+// Everything a cluster starts runs in its own process group, is killed by Stop, and is also killed by the
+// kernel if the process that started it dies (Linux parent-death signal).
+package simcluster

@@ -1,0 +1,428 @@
+package simcluster
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Pod annotations that select simulated behaviour; set them on a pod template (LLMDeployment
+// spec.podAnnotations) or a bare pod.
+const (
+	// AnnotationCrash, set to "true", makes every container of the pod crash-loop: the pod turns Running but
+	// never Ready, its containers wait with reason CrashLoopBackOff, lastState terminated with exit code 1, and
+	// restartCount starts at 1 and grows by one every Options.CrashRestartInterval.
+	AnnotationCrash = "sim.privatellm.dev/crash"
+	// AnnotationReadyDelay overrides Options.PodReadyDelay for one pod; the value is a Go duration ("90s",
+	// "2h"). A long delay keeps a pod Running but not Ready (a model that never finishes loading).
+	AnnotationReadyDelay = "sim.privatellm.dev/ready-delay"
+)
+
+// stageSettings are the knobs of the pod stages.
+type stageSettings struct {
+	readyDelay           time.Duration
+	readyJitter          time.Duration
+	crashRestartInterval time.Duration
+}
+
+// kwokConfig returns the kwok --config document: the node stages shipped with kwok (read from
+// <binDir>/kwok-stages, where hack/build-k8s-binaries.sh copies them) and the simulator's own pod stages.
+func kwokConfig(binDir string, s stageSettings) (string, error) {
+	stageDir := filepath.Join(binDir, "kwok-stages")
+	files, err := filepath.Glob(filepath.Join(stageDir, "*.yaml"))
+	if err != nil {
+		return "", fmt.Errorf("find kwok node stages: %w", err)
+	}
+	sort.Strings(files)
+	var docs []string
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return "", fmt.Errorf("read kwok stage: %w", err)
+		}
+		if doc := strings.TrimSpace(string(data)); strings.Contains(doc, "kind: Stage") { // not kustomization.yaml
+			docs = append(docs, doc)
+		}
+	}
+	if len(docs) == 0 {
+		return "", fmt.Errorf("%w: no kwok node stages in %s (hack/build-k8s-binaries.sh all copies them there)",
+			ErrBinariesNotFound, stageDir)
+	}
+	docs = append(docs, podStages(s)...)
+	return strings.Join(docs, "\n---\n") + "\n", nil
+}
+
+// podStages returns the kwok Stage documents for pods on fake nodes:
+//
+//	Pending ──running──▶ Running, not Ready ──ready (after the ready delay)──▶ Running, Ready ──▶ (Job pods) Succeeded
+//	Pending ──crash (annotation)──▶ Running, CrashLoopBackOff ──crash-restart (every interval)──▶ restartCount+1
+//	deletionTimestamp set ──delete──▶ gone (the kubelet's final delete with grace period 0)
+func podStages(s stageSettings) []string {
+	readyDelay := fmt.Sprintf("durationMilliseconds: %d\n    durationFrom:\n      expressionFrom: '%s'",
+		max(s.readyDelay, 0).Milliseconds(), annotationExpr(AnnotationReadyDelay))
+	if s.readyJitter > 0 {
+		// kwok waits a random time between durationMilliseconds and jitterDurationMilliseconds; a pod's own
+		// delay annotation sets both, so the pod waits exactly that long.
+		readyDelay += fmt.Sprintf("\n    jitterDurationMilliseconds: %d\n    jitterDurationFrom:\n      expressionFrom: '%s'",
+			(max(s.readyDelay, 0) + s.readyJitter).Milliseconds(), annotationExpr(AnnotationReadyDelay))
+	}
+	r := strings.NewReplacer(
+		"__CRASH_SELECTOR__", annotationExpr(AnnotationCrash),
+		"__READY_DELAY__", readyDelay,
+		"__CRASH_INTERVAL_MS__", strconv.FormatInt(s.crashRestartInterval.Milliseconds(), 10),
+		"__POD_NETWORK__", podNetworkTemplate,
+		"__INIT_CONTAINERS__", initContainersTemplate,
+	)
+	stages := make([]string, len(podStageTemplates))
+	for i, t := range podStageTemplates {
+		stages[i] = strings.TrimSpace(r.Replace(t))
+	}
+	return stages
+}
+
+// annotationExpr is the kwok (jq) expression that reads a pod annotation.
+func annotationExpr(key string) string {
+	return fmt.Sprintf(`.metadata.annotations["%s"]`, key)
+}
+
+// podNetworkTemplate fills in the host and pod IPs as kwok's own pod-ready stage does (pod IPs come from
+// kwok's --cidr).
+const podNetworkTemplate = `{{ $hostIPs := NodeIPsWith .spec.nodeName }}
+      {{ with $hostIPs }}
+      hostIP: {{ index . 0 | Quote }}
+      hostIPs:
+      {{ range . }}
+      - ip: {{ . | Quote }}
+      {{ end }}
+      {{ end }}
+      {{ $podIPs := PodIPsWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" ) }}
+      {{ with $podIPs }}
+      podIP: {{ index . 0 | Quote }}
+      podIPs:
+      {{ range . }}
+      - ip: {{ . | Quote }}
+      {{ end }}
+      {{ end }}`
+
+// initContainersTemplate marks init containers completed (sidecars, restartPolicy Always, running).
+const initContainersTemplate = `{{ with .spec.initContainers }}
+      initContainerStatuses:
+      {{ range . }}
+      - image: {{ .image | Quote }}
+        name: {{ .name | Quote }}
+        ready: true
+        restartCount: 0
+        {{ if eq ( or .restartPolicy "" ) "Always" }}
+        started: true
+        state:
+          running:
+            startedAt: {{ $now | Quote }}
+        {{ else }}
+        state:
+          terminated:
+            exitCode: 0
+            finishedAt: {{ $now | Quote }}
+            reason: Completed
+            startedAt: {{ $now | Quote }}
+        {{ end }}
+      {{ end }}
+      {{ end }}`
+
+// podStageTemplates are the pod stages; the selectors are mutually exclusive so kwok never has to choose.
+var podStageTemplates = []string{`
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: simcluster-pod-delete
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+    - key: '.metadata.deletionTimestamp'
+      operator: 'Exists'
+  next:
+    delete: true
+`, `
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: simcluster-pod-running
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+    - key: '.metadata.deletionTimestamp'
+      operator: 'DoesNotExist'
+    - key: '.status.phase'
+      operator: 'In'
+      values: ['Pending']
+    - key: '__CRASH_SELECTOR__'
+      operator: 'NotIn'
+      values: ['true']
+  next:
+    statusTemplate: |
+      {{ $now := Now }}
+      {{ $unready := list }}
+      {{ range .spec.containers }}{{ $unready = append $unready .name }}{{ end }}
+      conditions:
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "True"
+        type: PodReadyToStartContainers
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "True"
+        type: Initialized
+      - lastTransitionTime: {{ $now | Quote }}
+        message: {{ printf "containers with unready status: [%s]" ( join " " $unready ) | Quote }}
+        reason: ContainersNotReady
+        status: "False"
+        type: Ready
+      - lastTransitionTime: {{ $now | Quote }}
+        message: {{ printf "containers with unready status: [%s]" ( join " " $unready ) | Quote }}
+        reason: ContainersNotReady
+        status: "False"
+        type: ContainersReady
+      containerStatuses:
+      {{ range .spec.containers }}
+      - image: {{ .image | Quote }}
+        name: {{ .name | Quote }}
+        ready: false
+        restartCount: 0
+        started: false
+        state:
+          running:
+            startedAt: {{ $now | Quote }}
+      {{ end }}
+      __INIT_CONTAINERS__
+      __POD_NETWORK__
+      phase: Running
+      startTime: {{ $now | Quote }}
+`, `
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: simcluster-pod-ready
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+    - key: '.metadata.deletionTimestamp'
+      operator: 'DoesNotExist'
+    - key: '.status.phase'
+      operator: 'In'
+      values: ['Running']
+    - key: '.status.conditions.[] | select( .type == "Ready" ) | .status'
+      operator: 'NotIn'
+      values: ['True']
+    - key: '__CRASH_SELECTOR__'
+      operator: 'NotIn'
+      values: ['true']
+  delay:
+    __READY_DELAY__
+  next:
+    statusTemplate: |
+      {{ $now := Now }}
+      {{ $root := . }}
+      conditions:
+      - lastTransitionTime: {{ $now | Quote }}
+        message: ""
+        reason: ""
+        status: "True"
+        type: Ready
+      - lastTransitionTime: {{ $now | Quote }}
+        message: ""
+        reason: ""
+        status: "True"
+        type: ContainersReady
+      containerStatuses:
+      {{ range $index, $item := .spec.containers }}
+      {{ $startedAt := $now }}
+      {{ with $root.status.containerStatuses }}{{ with index . $index }}{{ with .state }}{{ with .running }}{{ $startedAt = .startedAt }}{{ end }}{{ end }}{{ end }}{{ end }}
+      - image: {{ $item.image | Quote }}
+        name: {{ $item.name | Quote }}
+        ready: true
+        restartCount: 0
+        started: true
+        state:
+          running:
+            startedAt: {{ $startedAt | Quote }}
+      {{ end }}
+`, `
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: simcluster-pod-job-complete
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+    - key: '.metadata.deletionTimestamp'
+      operator: 'DoesNotExist'
+    - key: '.status.phase'
+      operator: 'In'
+      values: ['Running']
+    - key: '.status.conditions.[] | select( .type == "Ready" ) | .status'
+      operator: 'In'
+      values: ['True']
+    - key: '.metadata.ownerReferences.[].kind'
+      operator: 'In'
+      values: ['Job']
+  next:
+    statusTemplate: |
+      {{ $now := Now }}
+      conditions:
+      - lastTransitionTime: {{ $now | Quote }}
+        reason: PodCompleted
+        status: "False"
+        type: Ready
+      - lastTransitionTime: {{ $now | Quote }}
+        reason: PodCompleted
+        status: "False"
+        type: ContainersReady
+      containerStatuses:
+      {{ range .spec.containers }}
+      - image: {{ .image | Quote }}
+        name: {{ .name | Quote }}
+        ready: false
+        restartCount: 0
+        started: false
+        state:
+          terminated:
+            exitCode: 0
+            finishedAt: {{ $now | Quote }}
+            reason: Completed
+            startedAt: {{ $now | Quote }}
+      {{ end }}
+      phase: Succeeded
+`, `
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: simcluster-pod-crash
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+    - key: '.metadata.deletionTimestamp'
+      operator: 'DoesNotExist'
+    - key: '.status.phase'
+      operator: 'In'
+      values: ['Pending']
+    - key: '__CRASH_SELECTOR__'
+      operator: 'In'
+      values: ['true']
+  next:
+    event:
+      type: Warning
+      reason: BackOff
+      message: Back-off restarting failed container
+    statusTemplate: |
+      {{ $now := Now }}
+      {{ $root := . }}
+      {{ $unready := list }}
+      {{ range .spec.containers }}{{ $unready = append $unready .name }}{{ end }}
+      conditions:
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "True"
+        type: PodReadyToStartContainers
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "True"
+        type: Initialized
+      - lastTransitionTime: {{ $now | Quote }}
+        message: {{ printf "containers with unready status: [%s]" ( join " " $unready ) | Quote }}
+        reason: ContainersNotReady
+        status: "False"
+        type: Ready
+      - lastTransitionTime: {{ $now | Quote }}
+        message: {{ printf "containers with unready status: [%s]" ( join " " $unready ) | Quote }}
+        reason: ContainersNotReady
+        status: "False"
+        type: ContainersReady
+      containerStatuses:
+      {{ range .spec.containers }}
+      - image: {{ .image | Quote }}
+        name: {{ .name | Quote }}
+        ready: false
+        restartCount: 1
+        started: false
+        lastState:
+          terminated:
+            exitCode: 1
+            reason: Error
+            startedAt: {{ $now | Quote }}
+            finishedAt: {{ $now | Quote }}
+        state:
+          waiting:
+            reason: CrashLoopBackOff
+            message: {{ printf "back-off 10s restarting failed container=%s pod=%s_%s(%s)" .name $root.metadata.name $root.metadata.namespace $root.metadata.uid | Quote }}
+      {{ end }}
+      __INIT_CONTAINERS__
+      __POD_NETWORK__
+      phase: Running
+      startTime: {{ $now | Quote }}
+`, `
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: simcluster-pod-crash-restart
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+    - key: '.metadata.deletionTimestamp'
+      operator: 'DoesNotExist'
+    - key: '.status.phase'
+      operator: 'In'
+      values: ['Running']
+    - key: '__CRASH_SELECTOR__'
+      operator: 'In'
+      values: ['true']
+    - key: '.status.containerStatuses.[].state.waiting.reason'
+      operator: 'In'
+      values: ['CrashLoopBackOff']
+  delay:
+    durationMilliseconds: __CRASH_INTERVAL_MS__
+  next:
+    event:
+      type: Warning
+      reason: BackOff
+      message: Back-off restarting failed container
+    statusTemplate: |
+      {{ $now := Now }}
+      {{ $root := . }}
+      containerStatuses:
+      {{ range $index, $item := .spec.containers }}
+      {{ $restarts := 0 }}
+      {{ with $root.status.containerStatuses }}{{ with index . $index }}{{ $restarts = or .restartCount 0 }}{{ end }}{{ end }}
+      - image: {{ $item.image | Quote }}
+        name: {{ $item.name | Quote }}
+        ready: false
+        restartCount: {{ add1 $restarts }}
+        started: false
+        lastState:
+          terminated:
+            exitCode: 1
+            reason: Error
+            startedAt: {{ $now | Quote }}
+            finishedAt: {{ $now | Quote }}
+        state:
+          waiting:
+            reason: CrashLoopBackOff
+            message: {{ printf "back-off 10s restarting failed container=%s pod=%s_%s(%s)" $item.name $root.metadata.name $root.metadata.namespace $root.metadata.uid | Quote }}
+      {{ end }}
+`}
