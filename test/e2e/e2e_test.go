@@ -355,4 +355,3 @@ func TestOperatorRestartMidRollout(t *testing.T) {
 		return nil
 	})
 }
-
