@@ -107,6 +107,15 @@ func TestFreshObjectIsInProgress(t *testing.T) {
 	if got := kstatusOf(t, llm); got != kstatus.InProgressStatus {
 		t.Fatalf("kstatus of a fresh object = %s, want InProgress", got)
 	}
+	// Replica counters exist from the start, so kubectl's READY column shows 0 rather than nothing.
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(v1.GroupVersion.WithKind("LLMDeployment"))
+	if err := k8sClient.Get(context.Background(), client.ObjectKeyFromObject(llm), u); err != nil {
+		t.Fatal(err)
+	}
+	if n, found, _ := unstructured.NestedInt64(u.Object, "status", "readyReplicas"); !found || n != 0 {
+		t.Errorf("status.readyReplicas = %d (present %v), want a defaulted 0", n, found)
+	}
 	// Defaults of the schema are applied.
 	if llm.Spec.Dtype != v1.DtypeAuto || *llm.Spec.Replicas != 1 || llm.Spec.GPU.ResourceName != v1.GPUResourceNVIDIA ||
 		llm.Spec.StartupTimeout.Duration != 30*time.Minute || llm.Spec.Model.TokenSecretRef.Key != "token" {

@@ -350,14 +350,17 @@ type LLMDeploymentStatus struct {
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 
 	// Replicas is the number of model server pods (the /scale subresource's status).
+	// +kubebuilder:default=0
 	// +optional
 	Replicas int32 `json:"replicas"`
 
 	// ReadyReplicas is the number of pods that serve the model.
+	// +kubebuilder:default=0
 	// +optional
 	ReadyReplicas int32 `json:"readyReplicas"`
 
 	// UpdatedReplicas is the number of pods that run the current spec.
+	// +kubebuilder:default=0
 	// +optional
 	UpdatedReplicas int32 `json:"updatedReplicas"`
 
