@@ -19,15 +19,15 @@ const (
 
 func TestLookup(t *testing.T) {
 	for uri, family := range map[string]string{
-		"hf://meta-llama/Llama-3.1-8B-Instruct":                  "Llama 3.x 8B",
+		"hf://meta-llama/Llama-3.1-8B-Instruct":                   "Llama 3.x 8B",
 		"hf://hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4": "Llama 3.x 8B",
-		"hf://meta-llama/Llama-3.3-70B-Instruct":                 "Llama 3.x 70B",
-		"hf://meta-llama/Llama-3.1-405B-Instruct-FP8":            "Llama 3.1 405B",
-		"hf://mistralai/Mistral-7B-Instruct-v0.3":                "Mistral 7B",
-		"hf://mistralai/Mixtral-8x7B-Instruct-v0.1":              "Mixtral 8x7B",
-		"hf://Qwen/Qwen2.5-72B-Instruct":                         "Qwen2.5 72B",
-		"hf://google/gemma-2-9b-it":                              "Gemma 2 9B",
-		"hf://microsoft/Phi-3-mini-4k-instruct":                  "Phi-3 mini",
+		"hf://meta-llama/Llama-3.3-70B-Instruct":                  "Llama 3.x 70B",
+		"hf://meta-llama/Llama-3.1-405B-Instruct-FP8":             "Llama 3.1 405B",
+		"hf://mistralai/Mistral-7B-Instruct-v0.3":                 "Mistral 7B",
+		"hf://mistralai/Mixtral-8x7B-Instruct-v0.1":               "Mixtral 8x7B",
+		"hf://Qwen/Qwen2.5-72B-Instruct":                          "Qwen2.5 72B",
+		"hf://google/gemma-2-9b-it":                               "Gemma 2 9B",
+		"hf://microsoft/Phi-3-mini-4k-instruct":                   "Phi-3 mini",
 	} {
 		if a, ok := gpu.Lookup(uri); !ok || a.Family != family {
 			t.Errorf("Lookup(%s) = %q, %v; want %q", uri, a.Family, ok, family)
