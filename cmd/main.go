@@ -28,10 +28,16 @@ func init() {
 func main() {
 	var configPath, metricsAddr, probeAddr string
 	var leaderElect bool
+	var workers int
+	var qps float64
+	var burst int
 	flag.StringVar(&configPath, "config", "", "Path of the OperatorConfig file (engine images, budgets). Empty: built-in defaults.")
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "Address of the metrics endpoint, e.g. :8080; 0 disables it.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz endpoints.")
 	flag.BoolVar(&leaderElect, "leader-elect", false, "Elect a leader on a Lease so that only one replica reconciles.")
+	flag.IntVar(&workers, "max-concurrent-reconciles", 4, "How many LLMDeployments are reconciled at once.")
+	flag.Float64Var(&qps, "kube-api-qps", 100, "Queries per second the operator may send to the API server.")
+	flag.IntVar(&burst, "kube-api-burst", 200, "Burst of queries the operator may send to the API server.")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -44,7 +50,9 @@ func main() {
 		os.Exit(1)
 	}
 
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+	restCfg := ctrl.GetConfigOrDie()
+	restCfg.QPS, restCfg.Burst = float32(qps), burst
+	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
 		Scheme:                 scheme,
 		Cache:                  controllers.CacheOptions(),
 		Metrics:                metricsserver.Options{BindAddress: metricsAddr},
@@ -57,10 +65,11 @@ func main() {
 		os.Exit(1)
 	}
 	if err := (&controllers.LLMDeploymentReconciler{
-		Client:   mgr.GetClient(),
-		Scheme:   mgr.GetScheme(),
-		Config:   cfg,
-		Recorder: mgr.GetEventRecorder("privatellm"),
+		Client:                  mgr.GetClient(),
+		Scheme:                  mgr.GetScheme(),
+		Config:                  cfg,
+		Recorder:                mgr.GetEventRecorder("privatellm"),
+		MaxConcurrentReconciles: workers,
 	}).SetupWithManager(mgr); err != nil {
 		log.Error(err, "Unable to set up the LLMDeployment controller")
 		os.Exit(1)

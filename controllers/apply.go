@@ -18,7 +18,9 @@ import (
 const FieldManager = "privatellm"
 
 // applier applies rendered children with server-side apply and skips the request when the same desired state was
-// already applied to the live object's current resourceVersion, so an idle operator makes no writes.
+// already applied to the live object's current version, so an idle operator makes no writes. The version is the
+// metadata.generation for objects that have one (a Deployment's status updates then cost no re-apply), else the
+// resourceVersion.
 type applier struct {
 	client client.Client
 	mu     sync.Mutex
@@ -27,8 +29,16 @@ type applier struct {
 }
 
 type appliedState struct {
-	hash            string
-	resourceVersion string
+	hash    string
+	version string
+}
+
+// version is what identifies a state of the live object for the skip: its generation when it has one.
+func version(obj client.Object) string {
+	if g := obj.GetGeneration(); g > 0 {
+		return fmt.Sprintf("g%d", g)
+	}
+	return "rv" + obj.GetResourceVersion()
 }
 
 func newApplier(c client.Client) *applier {
@@ -54,7 +64,7 @@ func (a *applier) apply(ctx context.Context, desired client.Object, live client.
 		a.mu.Lock()
 		st, ok := a.applied[key]
 		a.mu.Unlock()
-		if ok && st.hash == hash && st.resourceVersion == live.GetResourceVersion() {
+		if ok && st.hash == hash && st.version == version(live) {
 			return live, false, nil
 		}
 	}
@@ -62,7 +72,7 @@ func (a *applier) apply(ctx context.Context, desired client.Object, live client.
 		return nil, false, fmt.Errorf("applying %s %s: %w", u.GetKind(), types.NamespacedName{Namespace: desired.GetNamespace(), Name: desired.GetName()}, err)
 	}
 	a.mu.Lock()
-	a.applied[key] = appliedState{hash: hash, resourceVersion: u.GetResourceVersion()}
+	a.applied[key] = appliedState{hash: hash, version: version(u)}
 	a.mu.Unlock()
 
 	out := desired.DeepCopyObject().(client.Object)

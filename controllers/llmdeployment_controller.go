@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -37,6 +38,8 @@ type LLMDeploymentReconciler struct {
 	Scheme   *runtime.Scheme
 	Config   config.OperatorConfig
 	Recorder events.EventRecorder
+	// MaxConcurrentReconciles is how many LLMDeployments are reconciled at once (default 1).
+	MaxConcurrentReconciles int
 
 	applier *applier
 }
@@ -221,5 +224,6 @@ func (r *LLMDeploymentReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&corev1.Service{}).
 		Watches(&corev1.Pod{}, podToOwner).
 		Named("llmdeployment").
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
 		Complete(r)
 }
