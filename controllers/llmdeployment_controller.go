@@ -45,10 +45,11 @@ type LLMDeploymentReconciler struct {
 }
 
 // CacheOptions restricts the operator's caches of Deployments, Services and Pods to the objects it manages, so
-// memory grows with LLMDeployments, not with the cluster. The manager must be built with them.
+// memory grows with LLMDeployments, not with the cluster, and drops managedFields, which the operator never reads
+// from the cache. The manager must be built with them.
 func CacheOptions() cache.Options {
 	managed := labels.SelectorFromSet(labels.Set{render.LabelManagedBy: render.ManagedByValue})
-	return cache.Options{ByObject: map[client.Object]cache.ByObject{
+	return cache.Options{DefaultTransform: cache.TransformStripManagedFields(), ByObject: map[client.Object]cache.ByObject{
 		&appsv1.Deployment{}: {Label: managed},
 		&corev1.Service{}:    {Label: managed},
 		&corev1.Pod{}:        {Label: managed},

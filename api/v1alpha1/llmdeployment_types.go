@@ -234,7 +234,8 @@ type SecretKeyRef struct {
 type EngineSpec struct {
 	// Name of the engine: vllm or tgi.
 	// +kubebuilder:default=vllm
-	Name EngineName `json:"name"`
+	// +optional
+	Name EngineName `json:"name,omitempty"`
 
 	// Image overrides the engine image pinned in the operator configuration. It must carry a tag other than
 	// latest, or a sha256 digest.
