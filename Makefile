@@ -135,3 +135,7 @@ demo: ## The main job: the operator on a local simulated GPU cluster with the sa
 .PHONY: demo-down
 demo-down: ## Stop the demo's operator and cluster.
 	hack/demo.sh down
+
+.PHONY: bench
+bench: k8s-bins ## Control-plane benchmark: N LLMDeployments vs N plain Deployments on the simulated cluster.
+	PRIVATELLM_K8S_BIN_DIR=$(K8S_BIN_DIR) go run ./hack/bench $(BENCH_ARGS)

@@ -1,0 +1,480 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/privatellm/privatellm/api/v1alpha1"
+	"github.com/privatellm/privatellm/internal/config"
+	"github.com/privatellm/privatellm/internal/engine"
+	"github.com/privatellm/privatellm/internal/render"
+	"github.com/privatellm/privatellm/test/simcluster"
+)
+
+const (
+	// namespacesPerPhase spreads each phase's objects over this many namespaces.
+	namespacesPerPhase = 4
+	// createWorkers is how many create requests are in flight at once, in both phases.
+	createWorkers = 16
+	// warmUpObjects is the size of the warm-up round (plain Deployments).
+	warmUpObjects = 20
+	// settle is the pause before each measured phase, for the cluster to finish what the previous step left.
+	settle = 5 * time.Second
+
+	// labelPhase marks every object the benchmark creates (and the pods of plain Deployments) with its phase.
+	labelPhase = "bench.privatellm.dev/phase"
+	// labelPlain replaces render.LabelLLMDeployment as the pod selector of plain Deployments.
+	labelPlain = "bench.privatellm.dev/plain"
+
+	phaseLLM    = "llm"
+	phasePlain  = "plain"
+	phaseWarmUp = "warmup"
+)
+
+// bench holds what the phases share.
+type bench struct {
+	c       client.WithWatch
+	n       int
+	timeout time.Duration
+	// plainSample is the live plain Deployment of object 0, kept to compare with the operator's.
+	plainSample *appsv1.Deployment
+}
+
+// installCRD applies config/crd/bases with the cluster's kubectl, as a user would, and waits until it is served.
+func installCRD(ctx context.Context, cluster *simcluster.Cluster, root string) error {
+	kubectl := func(args ...string) error {
+		cmd := exec.CommandContext(ctx, filepath.Join(cluster.BinDir(), "kubectl"),
+			append([]string{"--kubeconfig", cluster.Kubeconfig()}, args...)...)
+		var out bytes.Buffer
+		cmd.Dir, cmd.Stdout, cmd.Stderr = root, &out, &out
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("kubectl %s: %w: %s", strings.Join(args, " "), err, out.String())
+		}
+		return nil
+	}
+	if err := kubectl("apply", "--server-side", "-f", filepath.Join("config", "crd", "bases")); err != nil {
+		return fmt.Errorf("installing the CRD: %w", err)
+	}
+	return kubectl("wait", "--for=condition=Established", "crd/llmdeployments.serving.privatellm.dev", "--timeout=60s")
+}
+
+// namespace returns the namespace of object i of a phase.
+func namespace(phase string, i int) string {
+	if phase == phaseWarmUp {
+		return "bench-warmup"
+	}
+	return fmt.Sprintf("bench-%s-%d", phase, i%namespacesPerPhase)
+}
+
+func (b *bench) createNamespaces(ctx context.Context) error {
+	names := []string{namespace(phaseWarmUp, 0)}
+	for i := range namespacesPerPhase {
+		names = append(names, namespace(phaseLLM, i), namespace(phasePlain, i))
+	}
+	for _, name := range names {
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+		if err := b.c.Create(ctx, ns); err != nil {
+			return fmt.Errorf("creating namespace %s: %w", name, err)
+		}
+	}
+	// Pods are refused until the namespace's default service account exists.
+	return pollUntil(ctx, time.Minute, func() (bool, error) {
+		for _, name := range names {
+			if err := b.c.Get(ctx, client.ObjectKey{Namespace: name, Name: "default"}, &corev1.ServiceAccount{}); err != nil {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+}
+
+// llmDeployment is object i of a phase: one NVIDIA L4, a vLLM model from the Hugging Face Hub, all else default.
+// The engine is named although vllm is the default: spec.engine.name has no omitempty, so a Go client that leaves
+// it out sends "" and is refused.
+func llmDeployment(phase string, i int) *v1.LLMDeployment {
+	return &v1.LLMDeployment{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: fmt.Sprintf("model-%d", i), Namespace: namespace(phase, i),
+			Labels: map[string]string{labelPhase: phase},
+		},
+		Spec: v1.LLMDeploymentSpec{
+			Model:  v1.ModelSpec{URI: fmt.Sprintf("hf://org/model-%d", i)},
+			Engine: v1.EngineSpec{Name: v1.EngineVLLM},
+			GPU:    v1.GPUSpec{Count: 1, Products: []string{"NVIDIA-L4"}},
+		},
+	}
+}
+
+// plainDeployments renders n plain Deployments of a phase exactly as the operator would render the LLMDeployments:
+// each LLMDeployment is first created as a dry run, so the server's defaults are in, then rendered with the
+// operator's default configuration. The operator's labels and selector are replaced, and there is no owner, so
+// the operator never sees them (its caches hold only objects labelled app.kubernetes.io/managed-by=privatellm).
+func (b *bench) plainDeployments(ctx context.Context, phase string, n int) ([]client.Object, error) {
+	defaults := config.Default().EngineDefaults()
+	objs := make([]client.Object, n)
+	err := forEach(ctx, n, func(ctx context.Context, i int) error {
+		llm := llmDeployment(phase, i)
+		if err := b.c.Create(ctx, llm, client.DryRunAll); err != nil {
+			return fmt.Errorf("dry-run create of %s/%s: %w", llm.Namespace, llm.Name, err)
+		}
+		plan, err := engine.For(llm, defaults)
+		if err != nil {
+			return err
+		}
+		d, err := render.Deployment(llm, plan)
+		if err != nil {
+			return err
+		}
+		relabel := func(m map[string]string) {
+			delete(m, render.LabelManagedBy)
+			delete(m, render.LabelLLMDeployment)
+			m[labelPlain] = llm.Name
+		}
+		relabel(d.Labels)
+		relabel(d.Spec.Selector.MatchLabels)
+		relabel(d.Spec.Template.Labels)
+		delete(d.Spec.Selector.MatchLabels, labelPhase)
+		d.Labels[labelPhase] = phase
+		d.Spec.Template.Labels[labelPhase] = phase
+		objs[i] = d
+		return nil
+	})
+	return objs, err
+}
+
+// warmUp creates a few plain Deployments, waits until they are Ready and deletes them again.
+func (b *bench) warmUp(ctx context.Context) error {
+	n := min(warmUpObjects, b.n)
+	objs, err := b.plainDeployments(ctx, phaseWarmUp, n)
+	if err != nil {
+		return err
+	}
+	logf("warm-up: %d plain Deployments", n)
+	if _, err := b.measure(ctx, "warm-up", objs, &appsv1.DeploymentList{}, phaseWarmUp, deploymentReady); err != nil {
+		return err
+	}
+	return b.deletePlain(ctx, phaseWarmUp)
+}
+
+// phaseB measures the floor: n plain Deployments to readyReplicas 1, then deletes them and waits for their pods.
+func (b *bench) phaseB(ctx context.Context, r *result) error {
+	objs, err := b.plainDeployments(ctx, phasePlain, b.n)
+	if err != nil {
+		return err
+	}
+	pause(ctx, settle)
+	logf("phase B: %d plain Deployments", b.n)
+	if r.phaseB, err = b.measure(ctx, "phase B", objs, &appsv1.DeploymentList{}, phasePlain, deploymentReady); err != nil {
+		return err
+	}
+	b.plainSample = &appsv1.Deployment{}
+	if err := b.c.Get(ctx, client.ObjectKeyFromObject(objs[0]), b.plainSample); err != nil {
+		return err
+	}
+	return b.deletePlain(ctx, phasePlain)
+}
+
+// phaseA measures the operator: n LLMDeployments to Ready at their current generation. It also counts the
+// operator's writes and reconciles during the phase.
+func (b *bench) phaseA(ctx context.Context, op *operator, r *result) error {
+	objs := make([]client.Object, b.n)
+	for i := range objs {
+		objs[i] = llmDeployment(phaseLLM, i)
+	}
+	pause(ctx, settle)
+	before, err := op.scrape(ctx)
+	if err != nil {
+		return err
+	}
+	logf("phase A: %d LLMDeployments", b.n)
+	if r.phaseA, err = b.measure(ctx, "phase A", objs, &v1.LLMDeploymentList{}, phaseLLM, llmReady); err != nil {
+		return err
+	}
+	after, err := op.scrape(ctx)
+	if err != nil {
+		return err
+	}
+	r.phaseAWrites = after.writes().minus(before.writes())
+	r.phaseAReconciles = after.reconciles() - before.reconciles()
+	r.phaseAReconcileErrors = after.reconcileErrors() - before.reconcileErrors()
+	r.phaseAReconcileSeconds = after.reconcileSeconds() - before.reconcileSeconds()
+	r.workers = int(after.workers())
+	return nil
+}
+
+// compareTemplates checks that the operator's Deployment of object 0 has the same spec as the plain one, apart
+// from the labels and selector the benchmark replaced. Both went through the API server's defaulting.
+func (b *bench) compareTemplates(ctx context.Context, r *result) error {
+	if b.plainSample == nil {
+		return nil
+	}
+	ours := &appsv1.Deployment{}
+	key := client.ObjectKey{Namespace: namespace(phaseLLM, 0), Name: b.plainSample.Name}
+	if err := b.c.Get(ctx, key, ours); err != nil {
+		return fmt.Errorf("reading the operator's Deployment %s: %w", key, err)
+	}
+	strip := func(d *appsv1.Deployment) appsv1.DeploymentSpec {
+		s := *d.Spec.DeepCopy()
+		s.Selector, s.Template.Labels = nil, nil
+		return s
+	}
+	r.templatesCompared = true
+	r.templatesIdentical = equality.Semantic.DeepEqual(strip(ours), strip(b.plainSample))
+	return nil
+}
+
+// phaseTimes are the durations of one phase from its first create request.
+type phaseTimes struct {
+	created time.Duration // the last create request answered
+	ready   time.Duration // the last object turned ready
+}
+
+// readyFunc says whether an object has reached the phase's goal, and if not, why (for a timeout's report).
+type readyFunc func(client.Object) (bool, string)
+
+// measure watches the phase's objects (kind list, label labelPhase=phase), then creates objs with createWorkers
+// requests in flight and returns when every one of them is ready. The clock starts at the first create.
+func (b *bench) measure(ctx context.Context, what string, objs []client.Object, list client.ObjectList, phase string, ready readyFunc) (phaseTimes, error) {
+	ctx, cancel := context.WithTimeout(ctx, b.timeout)
+	defer cancel()
+	sel := client.MatchingLabels{labelPhase: phase}
+	w, err := b.c.Watch(ctx, list, sel)
+	if err != nil {
+		return phaseTimes{}, fmt.Errorf("watching: %w", err)
+	}
+	defer func() { w.Stop() }()
+
+	var t phaseTimes
+	type createResult struct {
+		took time.Duration
+		err  error
+	}
+	start := time.Now()
+	created := make(chan createResult, 1)
+	go func() {
+		err := forEach(ctx, len(objs), func(ctx context.Context, i int) error {
+			if err := b.c.Create(ctx, objs[i]); err != nil {
+				return fmt.Errorf("creating %s/%s: %w", objs[i].GetNamespace(), objs[i].GetName(), err)
+			}
+			return nil
+		})
+		created <- createResult{time.Since(start), err}
+	}()
+	allCreated := false
+	onCreated := func(c createResult) error {
+		allCreated, t.created = true, c.took
+		if c.err != nil {
+			return c.err
+		}
+		logf("%s: all %d created after %.2fs", what, len(objs), c.took.Seconds())
+		return nil
+	}
+
+	latest := map[string]client.Object{} // the last state seen of each object
+	isReady := map[string]bool{}
+	nReady := 0
+	progress := time.NewTicker(5 * time.Second)
+	defer progress.Stop()
+	for nReady < len(objs) {
+		select {
+		case c := <-created:
+			if err := onCreated(c); err != nil {
+				return t, err
+			}
+		case <-progress.C:
+			logf("%s: %d of %d ready after %.0fs", what, nReady, len(objs), time.Since(start).Seconds())
+		case <-ctx.Done():
+			return t, fmt.Errorf("%d of %d ready after %s: %w%s", nReady, len(objs), time.Since(start).Round(time.Second), ctx.Err(), notReady(latest, isReady, ready))
+		case ev, ok := <-w.ResultChan():
+			if !ok || ev.Type == watch.Error {
+				// The server ended the watch: start again, from the current state of every object.
+				w.Stop()
+				if w, err = b.c.Watch(ctx, list, sel); err != nil {
+					return t, fmt.Errorf("watching again: %w", err)
+				}
+				clear(latest)
+				clear(isReady)
+				nReady = 0
+				continue
+			}
+			obj, ok := ev.Object.(client.Object)
+			if !ok || ev.Type == watch.Bookmark {
+				continue
+			}
+			key := obj.GetNamespace() + "/" + obj.GetName()
+			was := isReady[key]
+			now := false
+			if ev.Type == watch.Deleted {
+				delete(latest, key)
+			} else {
+				latest[key] = obj
+				now, _ = ready(obj)
+			}
+			isReady[key] = now
+			switch {
+			case now && !was:
+				nReady++
+			case was && !now:
+				nReady--
+			}
+		}
+	}
+	t.ready = time.Since(start)
+	if !allCreated { // every object is ready, so every create has returned
+		if err := onCreated(<-created); err != nil {
+			return t, err
+		}
+	}
+	logf("%s: all %d ready after %.2fs", what, len(objs), t.ready.Seconds())
+	return t, nil
+}
+
+// notReady describes up to 5 objects that are not ready, for a timeout's error.
+func notReady(latest map[string]client.Object, isReady map[string]bool, ready readyFunc) string {
+	var lines []string
+	for key, obj := range latest {
+		if !isReady[key] {
+			_, why := ready(obj)
+			lines = append(lines, fmt.Sprintf("\n  %s: %s", key, why))
+		}
+	}
+	sort.Strings(lines)
+	if len(lines) > 5 {
+		lines = append(lines[:5], fmt.Sprintf("\n  … and %d more", len(lines)-5))
+	}
+	return strings.Join(lines, "")
+}
+
+// llmReady: condition Ready=True, and the status describes the current generation.
+func llmReady(o client.Object) (bool, string) {
+	l := o.(*v1.LLMDeployment)
+	c := meta.FindStatusCondition(l.Status.Conditions, v1.ConditionReady)
+	if c == nil {
+		return false, fmt.Sprintf("no Ready condition (generation %d, observed %d)", l.Generation, l.Status.ObservedGeneration)
+	}
+	ok := c.Status == metav1.ConditionTrue && l.Status.ObservedGeneration == l.Generation
+	return ok, fmt.Sprintf("Ready=%s %s: %s (generation %d, observed %d)", c.Status, c.Reason, c.Message, l.Generation, l.Status.ObservedGeneration)
+}
+
+// deploymentReady: one ready replica, and the status describes the current generation.
+func deploymentReady(o client.Object) (bool, string) {
+	d := o.(*appsv1.Deployment)
+	ok := d.Status.ReadyReplicas == 1 && d.Status.ObservedGeneration == d.Generation
+	return ok, fmt.Sprintf("readyReplicas %d (generation %d, observed %d)", d.Status.ReadyReplicas, d.Generation, d.Status.ObservedGeneration)
+}
+
+// deletePlain deletes a phase's plain Deployments and waits until their ReplicaSets and pods are gone.
+func (b *bench) deletePlain(ctx context.Context, phase string) error {
+	nss := map[string]bool{}
+	for i := range namespacesPerPhase {
+		nss[namespace(phase, i)] = true
+	}
+	for ns := range nss {
+		if err := b.c.DeleteAllOf(ctx, &appsv1.Deployment{}, client.InNamespace(ns), client.MatchingLabels{labelPhase: phase},
+			client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil {
+			return fmt.Errorf("deleting the Deployments of %s: %w", ns, err)
+		}
+	}
+	start := time.Now()
+	err := pollUntil(ctx, b.timeout, func() (bool, error) {
+		for _, gvk := range []string{"ReplicaSet", "Pod"} {
+			list := &metav1.PartialObjectMetadataList{}
+			if gvk == "Pod" {
+				list.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("PodList"))
+			} else {
+				list.SetGroupVersionKind(appsv1.SchemeGroupVersion.WithKind("ReplicaSetList"))
+			}
+			if err := b.c.List(ctx, list, client.MatchingLabels{labelPhase: phase}, client.Limit(1)); err != nil {
+				return false, err
+			}
+			if len(list.Items) > 0 {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		return fmt.Errorf("waiting for the %s pods to go: %w", phase, err)
+	}
+	logf("%s: deleted, pods gone after %.1fs", phase, time.Since(start).Seconds())
+	return nil
+}
+
+// forEach calls f for 0..n-1 with createWorkers calls in flight; the first error stops the rest and is returned.
+func forEach(ctx context.Context, n int, f func(ctx context.Context, i int) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := make(chan int)
+	var (
+		wg       sync.WaitGroup
+		once     sync.Once
+		firstErr error
+	)
+	for range min(createWorkers, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if err := f(ctx, i); err != nil {
+					once.Do(func() { firstErr = err; cancel() })
+				}
+			}
+		}()
+	}
+feed:
+	for i := range n {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if firstErr == nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return firstErr
+}
+
+// pollUntil calls cond every 250ms until it returns true or an error, or d has passed.
+func pollUntil(ctx context.Context, d time.Duration, cond func() (bool, error)) error {
+	deadline := time.Now().Add(d)
+	for {
+		done, err := cond()
+		if err != nil || done {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not within %s", d)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// pause waits d or until ctx is done.
+func pause(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
