@@ -11,6 +11,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -182,10 +183,14 @@ func (r *LLMDeploymentReconciler) recordTransition(llm *servingv1alpha1.LLMDeplo
 	if r.Recorder == nil {
 		return
 	}
-	for _, c := range llm.Status.Conditions {
-		if c.Type == servingv1alpha1.ConditionReady && c.Reason == a.Reason {
-			return
-		}
+	prev := meta.FindStatusCondition(llm.Status.Conditions, servingv1alpha1.ConditionReady)
+	if prev != nil && prev.Reason == a.Reason {
+		return
+	}
+	// A new object starting its rollout is no news: the Deployment's own events tell that story. Skipping it saves
+	// the API server one write per object when many are created at once.
+	if prev == nil && a.Reason == servingv1alpha1.ReasonProgressing {
+		return
 	}
 	kind := corev1.EventTypeNormal
 	if a.Stalled || a.Reason == servingv1alpha1.ReasonUnschedulable || a.Reason == servingv1alpha1.ReasonSecretNotFound {

@@ -39,6 +39,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -58,6 +59,8 @@ type options struct {
 	readyDelay time.Duration
 	keep       bool
 	timeout    time.Duration
+	// operatorArgs are extra manager flags, e.g. "--max-concurrent-reconciles=8", to compare settings.
+	operatorArgs string
 }
 
 func main() {
@@ -67,6 +70,7 @@ func main() {
 	flag.DurationVar(&o.readyDelay, "ready-delay", 0, "Simulated model load time: how long each pod stays Running but not Ready (0: none).")
 	flag.BoolVar(&o.keep, "keep", false, "Leave the cluster and the operator running after the report, until Ctrl-C.")
 	flag.DurationVar(&o.timeout, "timeout", 15*time.Minute, "Limit for each phase.")
+	flag.StringVar(&o.operatorArgs, "operator-args", "", "Extra flags for the operator, space-separated (e.g. --max-concurrent-reconciles=8).")
 	flag.Parse()
 	if o.n < 1 || o.readyDelay < 0 || o.idle < 0 {
 		fmt.Fprintln(os.Stderr, "bench: -n must be at least 1, -idle and -ready-delay not negative")
@@ -129,7 +133,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 
-	op, err := startOperator(ctx, manager, cluster.Kubeconfig(), filepath.Join(work, "operator.log"))
+	op, err := startOperator(ctx, manager, cluster.Kubeconfig(), filepath.Join(work, "operator.log"), strings.Fields(o.operatorArgs))
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ type operator struct {
 
 // startOperator runs the manager with its built-in configuration against kubeconfig, serving its metrics on a free
 // loopback port, and returns once its controller has started its workers (caches synced).
-func startOperator(ctx context.Context, bin, kubeconfig, logPath string) (*operator, error) {
+func startOperator(ctx context.Context, bin, kubeconfig, logPath string, extraArgs []string) (*operator, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -46,7 +46,8 @@ func startOperator(ctx context.Context, bin, kubeconfig, logPath string) (*opera
 		return nil, err
 	}
 	defer logFile.Close() // the child has its own descriptor
-	cmd := exec.Command(bin, "--health-probe-bind-address=0", fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", port))
+	args := append([]string{"--health-probe-bind-address=0", fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", port)}, extraArgs...)
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = sysProcAttr()
