@@ -26,6 +26,7 @@ import (
 
 	v1 "github.com/privatellm/privatellm/api/v1alpha1"
 	"github.com/privatellm/privatellm/internal/render"
+	"github.com/privatellm/privatellm/test/testutil"
 )
 
 const waitFor = 20 * time.Second
@@ -55,24 +56,11 @@ func get[T client.Object](t *testing.T, obj T, ns, name string) T {
 	return obj
 }
 
-func kstatusOf(t *testing.T, obj client.Object) kstatus.Status {
-	t.Helper()
-	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := kstatus.Compute(&unstructured.Unstructured{Object: m})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.Status
-}
-
 // waitForCondition polls the LLMDeployment until check accepts it, and returns it.
 func waitForLLM(t *testing.T, ns, name string, check func(*v1.LLMDeployment) error) *v1.LLMDeployment {
 	t.Helper()
 	llm := &v1.LLMDeployment{}
-	eventually(t, waitFor, func() error {
+	testutil.Eventually(t, waitFor, func() error {
 		if err := k8sClient.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, llm); err != nil {
 			return err
 		}
@@ -104,7 +92,7 @@ func TestFreshObjectIsInProgress(t *testing.T) {
 	if llm.Status.ObservedGeneration != -1 {
 		t.Fatalf("status.observedGeneration of a fresh object = %d, want -1 (CRD default)", llm.Status.ObservedGeneration)
 	}
-	if got := kstatusOf(t, llm); got != kstatus.InProgressStatus {
+	if got := testutil.KStatus(t, llm); got != kstatus.InProgressStatus {
 		t.Fatalf("kstatus of a fresh object = %s, want InProgress", got)
 	}
 	// Replica counters exist from the start, so kubectl's READY column shows 0 rather than nothing.
@@ -133,7 +121,7 @@ func TestCreateRendersOwnedChildren(t *testing.T) {
 	if c := meta.FindStatusCondition(got.Status.Conditions, v1.ConditionReconciling); c == nil || c.Status != metav1.ConditionTrue {
 		t.Errorf("Reconciling must be True while rolling out: %+v", got.Status.Conditions)
 	}
-	if s := kstatusOf(t, got); s != kstatus.InProgressStatus {
+	if s := testutil.KStatus(t, got); s != kstatus.InProgressStatus {
 		t.Errorf("kstatus = %s, want InProgress", s)
 	}
 	if got.Status.Endpoint != "http://llama."+ns+".svc:8000/v1" || got.Status.Selector != render.LabelLLMDeployment+"=llama" {
@@ -141,11 +129,11 @@ func TestCreateRendersOwnedChildren(t *testing.T) {
 	}
 
 	var d appsv1.Deployment
-	eventually(t, waitFor, func() error {
+	testutil.Eventually(t, waitFor, func() error {
 		return k8sClient.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "llama"}, &d)
 	})
 	var svc corev1.Service
-	eventually(t, waitFor, func() error {
+	testutil.Eventually(t, waitFor, func() error {
 		return k8sClient.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "llama"}, &svc)
 	})
 	for _, obj := range []client.Object{&d, &svc} {
@@ -187,7 +175,7 @@ func TestSpecChangeUpdatesDeployment(t *testing.T) {
 	if err := k8sClient.Patch(context.Background(), llm, patch); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, waitFor, func() error {
+	testutil.Eventually(t, waitFor, func() error {
 		d := &appsv1.Deployment{}
 		if err := k8sClient.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "change"}, d); err != nil {
 			return err
@@ -208,7 +196,7 @@ func TestSpecChangeUpdatesDeployment(t *testing.T) {
 // setDeploymentStatus plays the Deployment controller: it reports the rollout counters of the current generation.
 func setDeploymentStatus(t *testing.T, ns, name string, replicas, ready, updated int32, conds ...appsv1.DeploymentCondition) {
 	t.Helper()
-	eventually(t, waitFor, func() error {
+	testutil.Eventually(t, waitFor, func() error {
 		d := &appsv1.Deployment{}
 		if err := k8sClient.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, d); err != nil {
 			return err
@@ -244,7 +232,7 @@ func deletePods(t *testing.T, ns string) {
 	if err := k8sClient.DeleteAllOf(context.Background(), &corev1.Pod{}, client.InNamespace(ns), client.GracePeriodSeconds(0)); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, waitFor, func() error {
+	testutil.Eventually(t, waitFor, func() error {
 		l := &corev1.PodList{}
 		if err := k8sClient.List(context.Background(), l, client.InNamespace(ns)); err != nil {
 			return err
@@ -280,7 +268,7 @@ func TestStatusFollowsTheCluster(t *testing.T) {
 			{Type: corev1.PodScheduled, Status: corev1.ConditionTrue}, {Type: corev1.PodReady, Status: corev1.ConditionFalse},
 		}})
 		got := waitForLLM(t, ns, "states", readyIs(metav1.ConditionFalse, v1.ReasonModelLoading))
-		if s := kstatusOf(t, got); s != kstatus.InProgressStatus {
+		if s := testutil.KStatus(t, got); s != kstatus.InProgressStatus {
 			t.Errorf("kstatus = %s, want InProgress", s)
 		}
 		deletePods(t, ns)
@@ -289,7 +277,7 @@ func TestStatusFollowsTheCluster(t *testing.T) {
 	t.Run("serving", func(t *testing.T) {
 		setDeploymentStatus(t, ns, "states", 1, 1, 1)
 		got := waitForLLM(t, ns, "states", readyIs(metav1.ConditionTrue, v1.ReasonAvailable))
-		if s := kstatusOf(t, got); s != kstatus.CurrentStatus {
+		if s := testutil.KStatus(t, got); s != kstatus.CurrentStatus {
 			t.Errorf("kstatus = %s, want Current; conditions %+v", s, got.Status.Conditions)
 		}
 		if got.Status.ReadyReplicas != 1 || got.Status.Replicas != 1 || got.Status.UpdatedReplicas != 1 {
@@ -308,7 +296,7 @@ func TestStatusFollowsTheCluster(t *testing.T) {
 		if stalled == nil || stalled.Status != metav1.ConditionTrue || !strings.Contains(stalled.Message, "OOMKilled") {
 			t.Errorf("Stalled = %+v, want True naming the OOMKilled exit", stalled)
 		}
-		if s := kstatusOf(t, got); s != kstatus.FailedStatus {
+		if s := testutil.KStatus(t, got); s != kstatus.FailedStatus {
 			t.Errorf("kstatus = %s, want Failed", s)
 		}
 		deletePods(t, ns)
@@ -317,7 +305,7 @@ func TestStatusFollowsTheCluster(t *testing.T) {
 	t.Run("image pull", func(t *testing.T) {
 		createPod(t, ns, "states", "states-pull", waiting("ImagePullBackOff", "Back-off pulling image"))
 		got := waitForLLM(t, ns, "states", readyIs(metav1.ConditionFalse, v1.ReasonImagePullBackOff))
-		if s := kstatusOf(t, got); s != kstatus.FailedStatus {
+		if s := testutil.KStatus(t, got); s != kstatus.FailedStatus {
 			t.Errorf("kstatus = %s, want Failed", s)
 		}
 		deletePods(t, ns)
@@ -326,7 +314,7 @@ func TestStatusFollowsTheCluster(t *testing.T) {
 	t.Run("missing token secret, after the grace period", func(t *testing.T) {
 		createPod(t, ns, "states", "states-secret", waiting("CreateContainerConfigError", `secret "hf-token" not found`))
 		got := waitForLLM(t, ns, "states", readyIs(metav1.ConditionFalse, v1.ReasonSecretNotFound))
-		if kstatusOf(t, got) == kstatus.FailedStatus && time.Since(got.CreationTimestamp.Time) < testConfig.StallGracePeriod.Duration {
+		if testutil.KStatus(t, got) == kstatus.FailedStatus && time.Since(got.CreationTimestamp.Time) < testConfig.StallGracePeriod.Duration {
 			t.Errorf("stalled before the grace period")
 		}
 		got = waitForLLM(t, ns, "states", func(l *v1.LLMDeployment) error {
@@ -362,7 +350,7 @@ func TestStatusFollowsTheCluster(t *testing.T) {
 		if !strings.Contains(msg, "needs 4 × NVIDIA-H100-80GB-HBM3 per replica; no node offers that product") {
 			t.Errorf("message %q must say what is needed and that no node offers it", msg)
 		}
-		if s := kstatusOf(t, got); s != kstatus.FailedStatus {
+		if s := testutil.KStatus(t, got); s != kstatus.FailedStatus {
 			t.Errorf("kstatus = %s, want Failed", s)
 		}
 		deletePods(t, ns)
@@ -373,7 +361,7 @@ func TestStatusFollowsTheCluster(t *testing.T) {
 			Type: appsv1.DeploymentProgressing, Status: corev1.ConditionFalse, Reason: "ProgressDeadlineExceeded",
 		})
 		got := waitForLLM(t, ns, "states", readyIs(metav1.ConditionFalse, v1.ReasonProgressDeadlineExceeded))
-		if s := kstatusOf(t, got); s != kstatus.FailedStatus {
+		if s := testutil.KStatus(t, got); s != kstatus.FailedStatus {
 			t.Errorf("kstatus = %s, want Failed", s)
 		}
 	})
@@ -381,7 +369,7 @@ func TestStatusFollowsTheCluster(t *testing.T) {
 	t.Run("recovers", func(t *testing.T) {
 		setDeploymentStatus(t, ns, "states", 1, 1, 1)
 		got := waitForLLM(t, ns, "states", readyIs(metav1.ConditionTrue, v1.ReasonAvailable))
-		if s := kstatusOf(t, got); s != kstatus.CurrentStatus {
+		if s := testutil.KStatus(t, got); s != kstatus.CurrentStatus {
 			t.Errorf("kstatus = %s, want Current", s)
 		}
 	})
@@ -463,7 +451,7 @@ func TestScaleSubresource(t *testing.T) {
 	if err := k8sClient.SubResource("scale").Update(context.Background(), llm, client.WithSubResourceBody(scale)); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, waitFor, func() error {
+	testutil.Eventually(t, waitFor, func() error {
 		d := get(t, &appsv1.Deployment{}, ns, "scaled")
 		if *d.Spec.Replicas != 3 {
 			return fmt.Errorf("deployment replicas %d, want 3", *d.Spec.Replicas)

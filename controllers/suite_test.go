@@ -130,19 +130,3 @@ func newNamespace(t *testing.T) string {
 	}
 	return ns.Name
 }
-
-// eventually polls cond until it returns nil or the deadline passes, then fails with cond's last error.
-func eventually(t *testing.T, timeout time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var err error
-	for {
-		if err = cond(); err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %s: %v", timeout, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}

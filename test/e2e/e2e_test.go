@@ -12,14 +12,13 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	kstatus "sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/privatellm/privatellm/api/v1alpha1"
 	"github.com/privatellm/privatellm/internal/render"
 	"github.com/privatellm/privatellm/test/simcluster"
+	"github.com/privatellm/privatellm/test/testutil"
 )
 
 const (
@@ -41,7 +40,7 @@ func namespace(t *testing.T) string {
 		if _, err := kubectl("delete", "namespace", ns, "--wait=false"); err != nil {
 			t.Error(err)
 		}
-		poll(t, 2*timeout, func() error {
+		testutil.Eventually(t, 2*timeout, func() error {
 			pods := &corev1.PodList{}
 			if err := c.List(context.Background(), pods, client.InNamespace(ns)); err != nil {
 				return err
@@ -65,21 +64,6 @@ func must(t *testing.T) func(string, error) string {
 	}
 }
 
-func poll(t *testing.T, d time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %s: %v", d, err)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-}
-
 func llm(t *testing.T, ns, name string) *v1.LLMDeployment {
 	t.Helper()
 	l := &v1.LLMDeployment{}
@@ -93,7 +77,7 @@ func llm(t *testing.T, ns, name string) *v1.LLMDeployment {
 func waitFor(t *testing.T, ns, name string, check func(*v1.LLMDeployment) error) *v1.LLMDeployment {
 	t.Helper()
 	l := &v1.LLMDeployment{}
-	poll(t, timeout, func() error {
+	testutil.Eventually(t, timeout, func() error {
 		if err := c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, l); err != nil {
 			return err
 		}
@@ -120,19 +104,6 @@ func stalled(reason string) func(*v1.LLMDeployment) error {
 		}
 		return nil
 	}
-}
-
-func kstatusOf(t *testing.T, l *v1.LLMDeployment) kstatus.Status {
-	t.Helper()
-	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(l)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := kstatus.Compute(&unstructured.Unstructured{Object: m})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.Status
 }
 
 func pods(t *testing.T, ns, name string) []corev1.Pod {
@@ -167,7 +138,7 @@ func TestSamplesLandOnTheirGPUs(t *testing.T) {
 	} {
 		must(t)(kubectl("-n", ns, "apply", "-f", s.file))
 		l := waitFor(t, ns, s.name, ready(1))
-		if got := kstatusOf(t, l); got != kstatus.CurrentStatus {
+		if got := testutil.KStatus(t, l); got != kstatus.CurrentStatus {
 			t.Errorf("%s: kstatus %s, want Current", s.name, got)
 		}
 		if l.Status.Endpoint != fmt.Sprintf("http://%s.%s.svc:8000/v1", s.name, ns) {
@@ -231,7 +202,7 @@ func TestMissingProductIsStalled(t *testing.T) {
 	if !strings.Contains(msg, "needs 8 × NVIDIA-B200 per replica; no node offers that product") {
 		t.Errorf("message %q must name the missing product", msg)
 	}
-	if got := kstatusOf(t, l); got != kstatus.FailedStatus {
+	if got := testutil.KStatus(t, l); got != kstatus.FailedStatus {
 		t.Errorf("kstatus %s, want Failed", got)
 	}
 }
@@ -278,7 +249,7 @@ func TestCrashLoopIsStalled(t *testing.T) {
 	must(t)(kubectl("-n", ns, "patch", "llmdeployment/llama-8b-awq", "--type=merge", "-p",
 		fmt.Sprintf(`{"spec":{"podAnnotations":{%q:"true"}}}`, simcluster.AnnotationCrash)))
 	l := waitFor(t, ns, "llama-8b-awq", stalled(v1.ReasonCrashLoopBackOff))
-	if got := kstatusOf(t, l); got != kstatus.FailedStatus {
+	if got := testutil.KStatus(t, l); got != kstatus.FailedStatus {
 		t.Errorf("kstatus %s, want Failed", got)
 	}
 }
@@ -290,7 +261,7 @@ func TestDeleteRemovesChildren(t *testing.T) {
 	waitFor(t, ns, "llama-8b-awq", ready(1))
 	must(t)(kubectl("-n", ns, "delete", "llmdeployment/llama-8b-awq", "--wait=true", "--timeout=60s"))
 	key := client.ObjectKey{Namespace: ns, Name: "llama-8b-awq"}
-	poll(t, timeout, func() error {
+	testutil.Eventually(t, timeout, func() error {
 		for _, obj := range []client.Object{&appsv1.Deployment{}, &corev1.Service{}} {
 			if err := c.Get(context.Background(), key, obj); !apierrors.IsNotFound(err) {
 				return fmt.Errorf("%T still there (err %v)", obj, err)
@@ -308,7 +279,7 @@ func TestDeleteRemovesChildren(t *testing.T) {
 func TestOperatorRestartMidRollout(t *testing.T) {
 	ns := namespace(t)
 	must(t)(kubectl("-n", ns, "apply", "-f", h100Sample))
-	poll(t, timeout, func() error {
+	testutil.Eventually(t, timeout, func() error {
 		return c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "llama-70b-fp8"}, &appsv1.Deployment{})
 	})
 	op.kill()
@@ -339,7 +310,7 @@ func TestOperatorRestartMidRollout(t *testing.T) {
 	if !strings.Contains(strings.Join(deploys.Items[0].Spec.Template.Spec.Containers[0].Args, " "), "--max-model-len=8192") {
 		t.Error("the change made while the operator was down was not applied")
 	}
-	poll(t, timeout, func() error {
+	testutil.Eventually(t, timeout, func() error {
 		rss := &appsv1.ReplicaSetList{}
 		if err := c.List(context.Background(), rss, client.InNamespace(ns)); err != nil {
 			return err
