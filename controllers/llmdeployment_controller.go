@@ -122,10 +122,7 @@ func (r *LLMDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 // Deployment.
 func (r *LLMDeploymentReconciler) applyChildren(ctx context.Context, llm *servingv1alpha1.LLMDeployment, plan engine.Plan) (*appsv1.Deployment, error) {
 	svc := render.Service(llm, plan)
-	deploy, err := render.Deployment(llm, plan)
-	if err != nil {
-		return nil, err
-	}
+	deploy := render.Deployment(llm, plan)
 	for _, obj := range []client.Object{svc, deploy} {
 		if err := controllerutil.SetControllerReference(llm, obj, r.Scheme); err != nil {
 			return nil, fmt.Errorf("owner reference: %w", err)

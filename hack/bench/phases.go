@@ -136,10 +136,7 @@ func (b *bench) plainDeployments(ctx context.Context, phase string, n int) ([]cl
 		if err != nil {
 			return err
 		}
-		d, err := render.Deployment(llm, plan)
-		if err != nil {
-			return err
-		}
+		d := render.Deployment(llm, plan)
 		relabel := func(m map[string]string) {
 			delete(m, render.LabelManagedBy)
 			delete(m, render.LabelLLMDeployment)

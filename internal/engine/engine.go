@@ -43,6 +43,8 @@ type Metrics struct {
 
 // Plan is what an engine needs from the pod to serve one replica.
 type Plan struct {
+	// Model is where the weights come from (parsed spec.model.uri); the renderer mounts a pvc:// claim.
+	Model ModelSource
 	// ContainerName names the engine container.
 	ContainerName string
 	// Image is the engine image.

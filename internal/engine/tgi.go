@@ -86,6 +86,7 @@ func TGI(llm *servingv1alpha1.LLMDeployment, src ModelSource, image string) Plan
 	env = append(env, userEnv(llm)...)
 
 	return Plan{
+		Model:         src,
 		ContainerName: "tgi",
 		Image:         image,
 		Command:       []string{"text-generation-launcher"},

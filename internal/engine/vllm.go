@@ -84,6 +84,7 @@ func VLLM(llm *servingv1alpha1.LLMDeployment, src ModelSource, image string) Pla
 	env = append(env, userEnv(llm)...)
 
 	return Plan{
+		Model:                  src,
 		ContainerName:          "vllm",
 		Image:                  image,
 		Command:                []string{"vllm"},

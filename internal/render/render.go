@@ -91,11 +91,7 @@ func Service(llm *servingv1alpha1.LLMDeployment, plan engine.Plan) *corev1.Servi
 }
 
 // Deployment renders the Deployment of the model servers.
-func Deployment(llm *servingv1alpha1.LLMDeployment, plan engine.Plan) (*appsv1.Deployment, error) {
-	src, err := engine.ParseModelURI(llm.Spec.Model.URI)
-	if err != nil {
-		return nil, err
-	}
+func Deployment(llm *servingv1alpha1.LLMDeployment, plan engine.Plan) *appsv1.Deployment {
 	spec := &llm.Spec
 	startup := spec.EffectiveStartupTimeout()
 
@@ -125,15 +121,15 @@ func Deployment(llm *servingv1alpha1.LLMDeployment, plan engine.Plan) (*appsv1.D
 			RevisionHistoryLimit:    ptr.To(int32(3)),
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: podLabels, Annotations: copyMap(spec.PodAnnotations)},
-				Spec:       podSpec(llm, plan, src),
+				Spec:       podSpec(llm, plan),
 			},
 		},
-	}, nil
+	}
 }
 
-func podSpec(llm *servingv1alpha1.LLMDeployment, plan engine.Plan, src engine.ModelSource) corev1.PodSpec {
+func podSpec(llm *servingv1alpha1.LLMDeployment, plan engine.Plan) corev1.PodSpec {
 	spec := &llm.Spec
-	volumes, mounts := volumes(spec, src)
+	volumes, mounts := volumes(spec, plan.Model)
 	return corev1.PodSpec{
 		Containers: []corev1.Container{{
 			Name:            plan.ContainerName,

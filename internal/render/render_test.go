@@ -50,10 +50,7 @@ func TestGoldenSamples(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			deploy, err := render.Deployment(llm, plan)
-			if err != nil {
-				t.Fatal(err)
-			}
+			deploy := render.Deployment(llm, plan)
 			var got bytes.Buffer
 			for _, obj := range []any{deploy, render.Service(llm, plan)} {
 				b, err := yaml.Marshal(obj)
@@ -92,10 +89,10 @@ func TestRenderIsDeterministic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	first, _ := render.Deployment(llm, plan)
+	first := render.Deployment(llm, plan)
 	want, _ := yaml.Marshal(first)
 	for i := 0; i < 50; i++ {
-		d, _ := render.Deployment(llm, plan)
+		d := render.Deployment(llm, plan)
 		got, _ := yaml.Marshal(d)
 		if !bytes.Equal(want, got) {
 			t.Fatalf("render %d differs from the first", i)
@@ -117,10 +114,7 @@ func TestDeploymentPlacementAndSafety(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := render.Deployment(llm, plan)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := render.Deployment(llm, plan)
 	pod := d.Spec.Template.Spec
 	terms := pod.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms
 	if len(terms) != 2 {
@@ -184,10 +178,7 @@ func TestPVCModelIsMountedReadOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := render.Deployment(llm, plan)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := render.Deployment(llm, plan)
 	var found bool
 	for _, v := range d.Spec.Template.Spec.Volumes {
 		if v.PersistentVolumeClaim != nil {
