@@ -214,6 +214,9 @@ func (r *LLMDeploymentReconciler) patchStatus(ctx context.Context, before, after
 // pods (whose states explain a Deployment that does not progress).
 func (r *LLMDeploymentReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.applier = newApplier(r.Client)
+	if err := registerMetrics(mgr.GetCache()); err != nil {
+		return fmt.Errorf("registering metrics: %w", err)
+	}
 	podToOwner := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
 		name := o.GetLabels()[render.LabelLLMDeployment]
 		if name == "" {
