@@ -112,6 +112,7 @@ func (r *LLMDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	a := assess(llm, observed{Deployment: deploy, Pods: pods, Now: time.Now(), StallGrace: r.Config.StallGracePeriod.Duration})
 	r.recordTransition(llm, a)
 	setConditions(llm, a)
+	setFitStatus(llm)
 	setReplicaStatus(llm, deploy)
 	llm.Status.ObservedGeneration = llm.Generation
 	log.V(1).Info("Reconciled", "ready", a.Ready, "stalled", a.Stalled, "reason", a.Reason)

@@ -124,6 +124,9 @@ func TestCreateRendersOwnedChildren(t *testing.T) {
 	if s := testutil.KStatus(t, got); s != kstatus.InProgressStatus {
 		t.Errorf("kstatus = %s, want InProgress", s)
 	}
+	if fits := meta.FindStatusCondition(got.Status.Conditions, v1.ConditionModelFits); fits == nil || fits.Status != metav1.ConditionTrue || got.Status.Fit == nil || got.Status.Fit.Model != "Llama 3.x 70B" {
+		t.Errorf("70B fp8 on 4 × H100 must be reported as fitting: %+v, fit %+v", fits, got.Status.Fit)
+	}
 	if got.Status.Endpoint != "http://llama."+ns+".svc:8000/v1" || got.Status.Selector != render.LabelLLMDeployment+"=llama" {
 		t.Errorf("status endpoint/selector: %q %q", got.Status.Endpoint, got.Status.Selector)
 	}

@@ -303,3 +303,46 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
+
+// setFitStatus writes the memory-fit estimate and the ModelFits condition. The estimate uses the declared GPUs'
+// memory (known products or gpu.minMemory); the admission webhook checks against the cluster's nodes.
+func setFitStatus(llm *servingv1alpha1.LLMDeployment) {
+	cond := metav1.Condition{Type: servingv1alpha1.ConditionModelFits, ObservedGeneration: llm.Generation}
+	arch, known := gpu.Lookup(llm.Spec.Model.URI)
+	if !known {
+		llm.Status.Fit = nil
+		cond.Status, cond.Reason = metav1.ConditionUnknown, servingv1alpha1.ReasonModelUnknown
+		cond.Message = "the model is not in the operator's catalogue of well-known families: its memory fit was not checked"
+		meta.SetStatusCondition(&llm.Status.Conditions, cond)
+		return
+	}
+	fit, err := gpu.Estimate(&llm.Spec, arch, gpu.DeclaredMemoryMiB(&llm.Spec))
+	if err != nil {
+		llm.Status.Fit = nil
+		cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, servingv1alpha1.ReasonDoesNotFit, err.Error()
+		meta.SetStatusCondition(&llm.Status.Conditions, cond)
+		return
+	}
+	llm.Status.Fit = &servingv1alpha1.FitStatus{
+		Model:         arch.Family,
+		Weights:       gibText(fit.WeightsGiB),
+		KVCache:       gibText(fit.KVCacheGiB),
+		ContextTokens: fit.ContextTokens,
+		PerGPU:        gibText(fit.PerGPUNeedGiB),
+	}
+	switch {
+	case fit.PerGPUAvailableGiB == 0:
+		cond.Status, cond.Reason = metav1.ConditionUnknown, servingv1alpha1.ReasonGPUMemoryUnknown
+		cond.Message = fit.String() + "; set gpu.products to a known product or gpu.minMemory to check it"
+	case fit.Fits:
+		llm.Status.Fit.PerGPUUsable = gibText(fit.PerGPUAvailableGiB)
+		cond.Status, cond.Reason, cond.Message = metav1.ConditionTrue, servingv1alpha1.ReasonFits, fit.String()
+	default:
+		llm.Status.Fit.PerGPUUsable = gibText(fit.PerGPUAvailableGiB)
+		cond.Status, cond.Reason = metav1.ConditionFalse, servingv1alpha1.ReasonDoesNotFit
+		cond.Message = fit.String() + "; use more GPUs, a quantization, or a shorter maxModelLen"
+	}
+	meta.SetStatusCondition(&llm.Status.Conditions, cond)
+}
+
+func gibText(v float64) string { return fmt.Sprintf("%.1fGi", v) }

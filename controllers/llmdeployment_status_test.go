@@ -143,3 +143,38 @@ func TestSetConditions(t *testing.T) {
 		}
 	}
 }
+
+func TestSetFitStatus(t *testing.T) {
+	cases := []struct {
+		name   string
+		mut    func(*v1.LLMDeployment)
+		status metav1.ConditionStatus
+		reason string
+		perGPU string
+	}{
+		{"70B fp8 on 4 × H100 fits", func(*v1.LLMDeployment) {}, metav1.ConditionTrue, v1.ReasonFits, "19.2Gi"},
+		{"70B bf16 on one L4 does not", func(l *v1.LLMDeployment) {
+			l.Spec.Quantization, l.Spec.GPU.Count, l.Spec.TensorParallelSize, l.Spec.GPU.Products = v1.QuantizationNone, 1, nil, []string{"NVIDIA-L4"}
+		}, metav1.ConditionFalse, v1.ReasonDoesNotFit, "138.0Gi"},
+		{"unknown GPU", func(l *v1.LLMDeployment) { l.Spec.GPU.Products = nil }, metav1.ConditionUnknown, v1.ReasonGPUMemoryUnknown, "19.2Gi"},
+		{"unknown model", func(l *v1.LLMDeployment) { l.Spec.Model.URI = "hf://acme/house-model" }, metav1.ConditionUnknown, v1.ReasonModelUnknown, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			l := sampleLLM("ns", "m")
+			tc.mut(l)
+			setFitStatus(l)
+			c := meta.FindStatusCondition(l.Status.Conditions, v1.ConditionModelFits)
+			if c == nil || c.Status != tc.status || c.Reason != tc.reason {
+				t.Fatalf("ModelFits = %+v, want %s/%s", c, tc.status, tc.reason)
+			}
+			got := ""
+			if l.Status.Fit != nil {
+				got = l.Status.Fit.PerGPU
+			}
+			if got != tc.perGPU {
+				t.Errorf("per GPU %q, want %q (%s)", got, tc.perGPU, c.Message)
+			}
+		})
+	}
+}

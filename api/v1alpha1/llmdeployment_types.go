@@ -318,6 +318,9 @@ const (
 	ConditionReconciling = "Reconciling"
 	// ConditionStalled is True when progress needs someone to act (fix the spec, add GPUs, create a Secret).
 	ConditionStalled = "Stalled"
+	// ConditionModelFits says whether the estimated memory of the model fits the declared GPUs (informational:
+	// it does not change kstatus). Unknown when the model or the GPU memory is not known.
+	ConditionModelFits = "ModelFits"
 )
 
 // Reasons of the conditions.
@@ -333,6 +336,10 @@ const (
 	ReasonSecretNotFound           = "SecretNotFound"
 	ReasonApplyFailed              = "ApplyFailed"
 	ReasonInvalidSpec              = "InvalidSpec"
+	ReasonFits                     = "Fits"
+	ReasonDoesNotFit               = "DoesNotFit"
+	ReasonModelUnknown             = "ModelUnknown"
+	ReasonGPUMemoryUnknown         = "GPUMemoryUnknown"
 )
 
 // LLMDeploymentStatus is what the operator observed of the model servers.
@@ -374,6 +381,33 @@ type LLMDeploymentStatus struct {
 	// +kubebuilder:validation:MaxLength=512
 	// +optional
 	Endpoint string `json:"endpoint,omitempty"`
+
+	// Fit is the estimated GPU memory the model needs, for models of the operator's catalogue.
+	// +optional
+	Fit *FitStatus `json:"fit,omitempty"`
+}
+
+// FitStatus is a first-order estimate of the memory the model needs per GPU: weights by quantization and dtype,
+// the KV cache of one sequence of the context length, and runtime overhead, split over a replica's GPUs.
+type FitStatus struct {
+	// Model is the catalogue entry the estimate used, e.g. "Llama 3.x 70B".
+	// +kubebuilder:validation:MaxLength=128
+	Model string `json:"model"`
+	// Weights is the memory of one copy of the weights, e.g. "65.8Gi".
+	// +kubebuilder:validation:MaxLength=32
+	Weights string `json:"weights"`
+	// KVCache is the memory of the KV cache for ContextTokens tokens.
+	// +kubebuilder:validation:MaxLength=32
+	KVCache string `json:"kvCache"`
+	// ContextTokens is the context length the KV cache was sized for (spec.maxModelLen, else the model's).
+	ContextTokens int64 `json:"contextTokens"`
+	// PerGPU is what each GPU of a replica must hold.
+	// +kubebuilder:validation:MaxLength=32
+	PerGPU string `json:"perGPU"`
+	// PerGPUUsable is the declared GPUs' memory times the engine's memory utilization (0.9); empty when unknown.
+	// +kubebuilder:validation:MaxLength=32
+	// +optional
+	PerGPUUsable string `json:"perGPUUsable,omitempty"`
 }
 
 // LLMDeployment runs an open-weight language model on GPU nodes behind an in-cluster OpenAI-compatible

@@ -49,3 +49,19 @@ func TestMiB(t *testing.T) {
 		}
 	}
 }
+
+func TestDeclaredMemoryMiB(t *testing.T) {
+	for name, tc := range map[string]struct {
+		spec v1.LLMDeploymentSpec
+		want int64
+	}{
+		"known product":            {v1.LLMDeploymentSpec{GPU: v1.GPUSpec{Products: []string{"NVIDIA-L4"}}}, 23034},
+		"smallest of two":          {v1.LLMDeploymentSpec{GPU: v1.GPUSpec{Products: []string{"NVIDIA-H100-80GB-HBM3", "NVIDIA-A100-SXM4-40GB"}}}, 40960},
+		"unknown product, minimum": {v1.LLMDeploymentSpec{GPU: v1.GPUSpec{Products: []string{"ACME-X1"}, MinMemory: ptr.To(resource.MustParse("48Gi"))}}, 49152},
+		"nothing declared":         {v1.LLMDeploymentSpec{}, 0},
+	} {
+		if got := gpu.DeclaredMemoryMiB(&tc.spec); got != tc.want {
+			t.Errorf("%s: %d MiB, want %d", name, got, tc.want)
+		}
+	}
+}
