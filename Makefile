@@ -30,7 +30,7 @@ help: ## Show this help.
 
 .PHONY: manifests
 manifests: controller-gen ## Generate the CRD and RBAC manifests from the Go markers.
-	$(CONTROLLER_GEN) rbac:roleName=privatellm-manager crd paths="./api/...;./controllers/..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	$(CONTROLLER_GEN) rbac:roleName=privatellm-manager crd paths="./api/...;./controllers/...;./internal/webhook/..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
 
 .PHONY: generate
 generate: controller-gen ## Generate DeepCopy methods.
@@ -68,7 +68,7 @@ test-unit: ## Unit tests: engines, renderers, status (no API server).
 
 .PHONY: test-integration
 test-integration: envtest-bins ## Integration tests against a real kube-apiserver and etcd (envtest).
-	KUBEBUILDER_ASSETS=$(K8S_BIN_DIR) go test $(GO_TEST_FLAGS) ./controllers/...
+	KUBEBUILDER_ASSETS=$(K8S_BIN_DIR) PRIVATELLM_REQUIRE_ENVTEST=1 go test $(GO_TEST_FLAGS) ./controllers/... ./internal/webhook/...
 
 .PHONY: test-e2e
 test-e2e: k8s-bins ## End-to-end tests on the simulated GPU cluster (scheduler, controller-manager, kwok GPU nodes).

@@ -21,6 +21,7 @@ import (
 	servingv1alpha1 "github.com/privatellm/privatellm/api/v1alpha1"
 	"github.com/privatellm/privatellm/controllers"
 	"github.com/privatellm/privatellm/internal/config"
+	"github.com/privatellm/privatellm/internal/webhook"
 )
 
 var scheme = runtime.NewScheme()
@@ -34,6 +35,9 @@ func main() {
 	var configPath, metricsAddr, probeAddr string
 	var leaderElect, metricsSecure bool
 	var leaderElectionNamespace, watchNamespaces string
+	var enableWebhook, webhookManageCerts bool
+	var webhookCertDir string
+	var webhookPort int
 	var workers int
 	var qps float64
 	var burst int
@@ -44,6 +48,10 @@ func main() {
 	flag.StringVar(&leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader election Lease; empty: the pod's own namespace (required out of cluster).")
 	flag.StringVar(&watchNamespaces, "watch-namespaces", "", "Comma-separated namespaces to watch; empty: all. With namespaces, namespaced Roles are enough.")
 	flag.BoolVar(&metricsSecure, "metrics-secure", false, "Serve metrics over HTTPS, authenticating and authorizing scrapers (TokenReview, SubjectAccessReview).")
+	flag.BoolVar(&enableWebhook, "enable-webhook", false, "Serve the validating admission webhook of LLMDeployments (config/webhook).")
+	flag.BoolVar(&webhookManageCerts, "webhook-manage-certs", true, "Create and rotate the webhook's self-signed certificate in its Secret and inject the CA; off with cert-manager.")
+	flag.StringVar(&webhookCertDir, "webhook-cert-dir", webhook.DefaultCertDir, "Folder with the webhook's tls.crt and tls.key.")
+	flag.IntVar(&webhookPort, "webhook-port", webhook.DefaultPort, "Port of the webhook server.")
 	flag.IntVar(&workers, "max-concurrent-reconciles", 4, "How many LLMDeployments are reconciled at once.")
 	flag.Float64Var(&qps, "kube-api-qps", 100, "Queries per second the operator may send to the API server.")
 	flag.IntVar(&burst, "kube-api-burst", 200, "Burst of queries the operator may send to the API server.")
@@ -100,6 +108,14 @@ func main() {
 	}).SetupWithManager(mgr); err != nil {
 		log.Error(err, "Unable to set up the LLMDeployment controller")
 		os.Exit(1)
+	}
+	if enableWebhook {
+		if err := webhook.Setup(mgr, webhook.Options{
+			Namespace: os.Getenv("POD_NAMESPACE"), ManageCerts: webhookManageCerts, CertDir: webhookCertDir, Port: webhookPort,
+		}); err != nil {
+			log.Error(err, "Unable to set up the admission webhook")
+			os.Exit(1)
+		}
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		log.Error(err, "Unable to add the health check")

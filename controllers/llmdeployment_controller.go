@@ -31,6 +31,7 @@ import (
 	"github.com/privatellm/privatellm/internal/config"
 	"github.com/privatellm/privatellm/internal/engine"
 	"github.com/privatellm/privatellm/internal/render"
+	"github.com/privatellm/privatellm/internal/webhook"
 )
 
 // LLMDeploymentReconciler reconciles LLMDeployments into a Deployment and a Service each.
@@ -54,6 +55,8 @@ func CacheOptions() cache.Options {
 		&appsv1.Deployment{}: {Label: managed},
 		&corev1.Service{}:    {Label: managed},
 		&corev1.Pod{}:        {Label: managed},
+		// The admission webhook reads Nodes' names, labels and allocatable GPUs only.
+		&corev1.Node{}: {Transform: webhook.NodeCacheTransform},
 	}}
 }
 

@@ -1,0 +1,76 @@
+package webhook
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	v1 "github.com/privatellm/privatellm/api/v1alpha1"
+)
+
+// nodeListTimeout bounds the Node list of one admission request, below the webhook's timeoutSeconds (5).
+const nodeListTimeout = 3 * time.Second
+
+// Validator is the admission.Validator of LLMDeployments: it lists the Nodes and runs Validate. It never reads
+// Secrets or any other object.
+type Validator struct {
+	// Nodes reads the cluster's Nodes, normally the manager's cache-backed client.
+	Nodes client.Reader
+}
+
+var _ admission.Validator[*v1.LLMDeployment] = &Validator{}
+
+// ValidateCreate checks a new LLMDeployment.
+func (v *Validator) ValidateCreate(ctx context.Context, obj *v1.LLMDeployment) (admission.Warnings, error) {
+	return v.validate(ctx, nil, obj)
+}
+
+// ValidateUpdate checks a changed LLMDeployment, including the fields that may not change.
+func (v *Validator) ValidateUpdate(ctx context.Context, oldObj, newObj *v1.LLMDeployment) (admission.Warnings, error) {
+	return v.validate(ctx, oldObj, newObj)
+}
+
+// ValidateDelete allows every deletion; the webhook configuration does not send deletions.
+func (v *Validator) ValidateDelete(context.Context, *v1.LLMDeployment) (admission.Warnings, error) {
+	return nil, nil
+}
+
+func (v *Validator) validate(ctx context.Context, oldObj, newObj *v1.LLMDeployment) (admission.Warnings, error) {
+	ctx, cancel := context.WithTimeout(ctx, nodeListTimeout)
+	defer cancel()
+	nodes := &corev1.NodeList{}
+	if err := v.Nodes.List(ctx, nodes); err != nil {
+		return nil, fmt.Errorf("the privatellm admission webhook could not list the cluster's Nodes to check spec.gpu, try again (if it persists, check the operator's RBAC for nodes): %w", err)
+	}
+	warnings, errs := Validate(oldObj, newObj, nodes.Items)
+	if len(errs) > 0 {
+		return warnings, apierrors.NewInvalid(v1.GroupVersion.WithKind("LLMDeployment").GroupKind(), newObj.Name, errs)
+	}
+	return warnings, nil
+}
+
+// NodeCacheTransform strips a Node down to what Validate reads (name, labels, allocatable), so that the Node
+// informer the webhook needs costs little memory on large clusters (node status carries image lists and
+// conditions). Use it for Nodes in the manager's cache options, e.g.
+// ByObject: {&corev1.Node{}: {Transform: webhook.NodeCacheTransform}}, unless another part of the operator reads
+// other fields of cached Nodes.
+func NodeCacheTransform(obj any) (any, error) {
+	n, ok := obj.(*corev1.Node)
+	if !ok {
+		return obj, nil
+	}
+	return &corev1.Node{
+		TypeMeta: n.TypeMeta,
+		ObjectMeta: metav1.ObjectMeta{
+			Name: n.Name, UID: n.UID, ResourceVersion: n.ResourceVersion, Generation: n.Generation,
+			CreationTimestamp: n.CreationTimestamp, DeletionTimestamp: n.DeletionTimestamp, Labels: n.Labels,
+		},
+		Status: corev1.NodeStatus{Allocatable: n.Status.Allocatable},
+	}, nil
+}
