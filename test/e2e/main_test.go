@@ -93,7 +93,18 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	op = &operator{bin: manager, config: cfg, log: filepath.Join(tmp, "operator.log")}
+	if webhookPort, err = freePort(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	certDir := filepath.Join(tmp, "webhook-certs")
+	if webhookCA, err = serveWebhookCert(certDir); err != nil {
+		fmt.Fprintln(os.Stderr, "webhook certificate:", err)
+		return 1
+	}
+	op = &operator{bin: manager, config: cfg, log: filepath.Join(tmp, "operator.log"), args: []string{
+		"--enable-webhook", "--webhook-manage-certs=false", "--webhook-cert-dir=" + certDir, fmt.Sprintf("--webhook-port=%d", webhookPort),
+	}}
 	if err := op.start(); err != nil {
 		fmt.Fprintln(os.Stderr, "starting the operator:", err)
 		return 1
@@ -111,6 +122,7 @@ func run(m *testing.M) int {
 // operator is the manager process under test.
 type operator struct {
 	bin, config, log string
+	args             []string
 	mu               sync.Mutex
 	cmd              *exec.Cmd
 }
@@ -122,7 +134,7 @@ func (o *operator) start() error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(o.bin, "--config", o.config, "--health-probe-bind-address=0", "--zap-log-level=debug")
+	cmd := exec.Command(o.bin, append([]string{"--config", o.config, "--health-probe-bind-address=0", "--zap-log-level=debug"}, o.args...)...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+cluster.Kubeconfig())
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
