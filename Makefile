@@ -11,6 +11,7 @@ HELM_VERSION ?= v3.22.0
 LOCALBIN ?= $(CURDIR)/bin
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 K8S_BIN_DIR := $(LOCALBIN)/k8s/$(K8S_VERSION)-etcd$(ETCD_VERSION)-kwok$(KWOK_VERSION)
+HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
 export K8S_VERSION ETCD_VERSION KWOK_VERSION
 
 GO_TEST_FLAGS ?= -count=1
@@ -31,6 +32,7 @@ help: ## Show this help.
 .PHONY: manifests
 manifests: controller-gen ## Generate the CRD and RBAC manifests from the Go markers.
 	$(CONTROLLER_GEN) rbac:roleName=privatellm-manager crd paths="./api/...;./controllers/...;./internal/webhook/..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	hack/sync-chart.sh
 
 .PHONY: generate
 generate: controller-gen ## Generate DeepCopy methods.
@@ -56,11 +58,11 @@ verify: manifests generate ## Regenerate everything and fail if the tree changed
 ##@ Test
 
 .PHONY: test
-test: lint verify-quiet test-unit test-integration test-e2e ## Run all tests (unit, envtest integration, end-to-end); builds what they need.
+test: lint verify-quiet test-unit test-integration test-e2e test-helm ## Run all tests (unit, envtest integration, end-to-end); builds what they need.
 
 .PHONY: verify-quiet
 verify-quiet: manifests generate
-	@git diff --exit-code --stat -- config api || (echo "generated files are out of sync: run make manifests generate and commit"; exit 1)
+	@git diff --exit-code --stat -- config api charts || (echo "generated files are out of sync: run make manifests generate and commit"; exit 1)
 
 .PHONY: test-unit
 test-unit: ## Unit tests: engines, renderers, status (no API server).
@@ -72,7 +74,11 @@ test-integration: envtest-bins ## Integration tests against a real kube-apiserve
 
 .PHONY: test-e2e
 test-e2e: k8s-bins ## End-to-end tests on the simulated GPU cluster (scheduler, controller-manager, kwok GPU nodes).
-	PRIVATELLM_REQUIRE_SIMCLUSTER=1 PRIVATELLM_K8S_BIN_DIR=$(K8S_BIN_DIR) go test $(GO_TEST_FLAGS) -timeout 20m ./test/...
+	PRIVATELLM_REQUIRE_SIMCLUSTER=1 PRIVATELLM_K8S_BIN_DIR=$(K8S_BIN_DIR) go test $(GO_TEST_FLAGS) -timeout 20m $$(go list ./test/... | grep -v /test/helm)
+
+.PHONY: test-helm
+test-helm: k8s-bins helm ## Helm chart on the simulated cluster: lint, golden template, install/upgrade, RBAC, leader election.
+	PRIVATELLM_REQUIRE_SIMCLUSTER=1 PRIVATELLM_K8S_BIN_DIR=$(K8S_BIN_DIR) PRIVATELLM_HELM=$(HELM) go test $(GO_TEST_FLAGS) -timeout 20m ./test/helm/...
 
 .PHONY: update-golden
 update-golden: ## Regenerate the golden files of rendered manifests (review the diff).
@@ -112,6 +118,12 @@ controller-gen: $(CONTROLLER_GEN) ## Build controller-gen into bin/.
 $(CONTROLLER_GEN): | $(LOCALBIN)
 	GOBIN=$(LOCALBIN)/.gobin go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
 	mv $(LOCALBIN)/.gobin/controller-gen $(CONTROLLER_GEN)
+
+.PHONY: helm
+helm: $(HELM) ## Build helm into bin/.
+$(HELM): | $(LOCALBIN)
+	GOBIN=$(LOCALBIN)/.gobin go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+	mv $(LOCALBIN)/.gobin/helm $(HELM)
 
 .PHONY: envtest-bins
 envtest-bins: ## Build kube-apiserver and etcd from Go modules into bin/k8s (cached).
