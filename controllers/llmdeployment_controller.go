@@ -99,6 +99,10 @@ func (r *LLMDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	}
 
 	deploy, err := r.applyChildren(ctx, llm, plan)
+	if apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause) {
+		// The namespace is being deleted: its objects go with it, nothing to create or report.
+		return ctrl.Result{}, nil
+	}
 	if err != nil {
 		if apierrors.IsInvalid(err) || apierrors.IsForbidden(err) {
 			r.setFailure(llm, servingv1alpha1.ReasonApplyFailed, err.Error(), apierrors.IsInvalid(err))
