@@ -9,6 +9,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -166,6 +168,38 @@ func TestValidSpecsAreAccepted(t *testing.T) {
 			mut(llm)
 			if err := k8sClient.Create(context.Background(), llm, client.DryRunAll); err != nil {
 				t.Fatalf("a valid spec was rejected: %v", err)
+			}
+		})
+	}
+}
+
+// TestUnknownFieldsAreRejected: with strict field validation (kubectl's default) a misspelled field, or a
+// namespace on the token Secret reference (cross-namespace references do not exist), is an error, not silently
+// dropped.
+func TestUnknownFieldsAreRejected(t *testing.T) {
+	ns := newNamespace(t)
+	for name, tc := range map[string]struct {
+		path  []string
+		value any
+		want  string
+	}{
+		"misspelled field":             {[]string{"spec", "gpu", "cout"}, int64(2), `unknown field "spec.gpu.cout"`},
+		"cross-namespace secret":       {[]string{"spec", "model", "tokenSecretRef", "namespace"}, "kube-system", `unknown field "spec.model.tokenSecretRef.namespace"`},
+		"unknown top-level spec field": {[]string{"spec", "command"}, "sh -c id", `unknown field "spec.command"`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(sampleLLM(ns, "strict"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			u := &unstructured.Unstructured{Object: m}
+			u.SetGroupVersionKind(v1.GroupVersion.WithKind("LLMDeployment"))
+			if err := unstructured.SetNestedField(u.Object, tc.value, tc.path...); err != nil {
+				t.Fatal(err)
+			}
+			err = k8sClient.Create(context.Background(), u, client.DryRunAll, client.FieldValidation(metav1.FieldValidationStrict))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("want an error containing %q, got %v", tc.want, err)
 			}
 		})
 	}
