@@ -139,3 +139,16 @@ func userEnv(llm *servingv1alpha1.LLMDeployment) []corev1.EnvVar {
 }
 
 func itoa[T ~int32 | ~int64 | int](v T) string { return strconv.FormatInt(int64(v), 10) }
+
+// Supports says whether an engine can serve weights of quantization q (the keys of the engine's flag table).
+func Supports(e servingv1alpha1.EngineName, q servingv1alpha1.Quantization) bool {
+	switch e {
+	case servingv1alpha1.EngineVLLM:
+		_, ok := VLLMQuantizationFlag(q)
+		return ok
+	case servingv1alpha1.EngineTGI:
+		_, ok := TGIQuantizeFlag(q)
+		return ok
+	}
+	return false
+}

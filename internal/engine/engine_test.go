@@ -205,6 +205,9 @@ func TestQuantizationTables(t *testing.T) {
 			t.Errorf("vllm must not claim support for %s", q)
 		}
 	}
+	if !engine.Supports(v1.EngineTGI, v1.QuantizationEXL2) || engine.Supports(v1.EngineVLLM, v1.QuantizationEXL2) || !engine.Supports(v1.EngineVLLM, v1.QuantizationAWQ) {
+		t.Error("Supports must follow the engines' flag tables")
+	}
 	if f, ok := engine.TGIQuantizeFlag(v1.QuantizationEXL2); !ok || f != "exl2" {
 		t.Errorf("tgi exl2 = %q, %v", f, ok)
 	}

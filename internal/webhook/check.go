@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	v1 "github.com/privatellm/privatellm/api/v1alpha1"
+	"github.com/privatellm/privatellm/internal/engine"
 	"github.com/privatellm/privatellm/internal/gpu"
 )
 
@@ -23,15 +24,6 @@ import (
 
 // suggestionCounts are the GPU counts a suggestion may propose, cheapest first.
 var suggestionCounts = []int32{1, 2, 4, 8}
-
-// engineQuantizations are the quantizations each engine accepts; they mirror the CRD's CEL rules.
-var engineQuantizations = map[v1.EngineName][]v1.Quantization{
-	v1.EngineVLLM: {v1.QuantizationNone, v1.QuantizationAWQ, v1.QuantizationGPTQ, v1.QuantizationFP8,
-		v1.QuantizationBitsAndBytes, v1.QuantizationCompressedTensors},
-	v1.EngineTGI: {v1.QuantizationNone, v1.QuantizationAWQ, v1.QuantizationGPTQ, v1.QuantizationFP8,
-		v1.QuantizationBitsAndBytes, v1.QuantizationBitsAndBytesNF4, v1.QuantizationBitsAndBytesFP4,
-		v1.QuantizationEETQ, v1.QuantizationEXL2, v1.QuantizationMarlin, v1.QuantizationCompressedTensors},
-}
 
 var (
 	specPath        = field.NewPath("spec")
@@ -286,11 +278,11 @@ type option struct {
 // divide the attention heads and that the largest matching node offers, when the nodes are known) for the fewest
 // GPUs that fit, per quantization, in that order. It is deterministic.
 func suggest(spec *v1.LLMDeploymentSpec, arch gpu.Architecture, gpuMiB int64, maxNodeGPUs int64) []option {
-	engine := spec.EffectiveEngine()
+	eng := spec.EffectiveEngine()
 	var out []option
 	seen := map[v1.Quantization]bool{}
 	for _, q := range []v1.Quantization{spec.EffectiveQuantization(), v1.QuantizationFP8, v1.QuantizationAWQ} {
-		if seen[q] || !slices.Contains(engineQuantizations[engine], q) {
+		if seen[q] || !engine.Supports(eng, q) {
 			continue
 		}
 		seen[q] = true
