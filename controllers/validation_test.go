@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/privatellm/privatellm/api/v1alpha1"
+	"github.com/privatellm/privatellm/internal/engine"
 )
 
 // TestInvalidSpecsAreRejected sends bad LLMDeployments to the API server: each must be refused at admission by the
@@ -202,5 +203,25 @@ func TestUnknownFieldsAreRejected(t *testing.T) {
 				t.Errorf("want an error containing %q, got %v", tc.want, err)
 			}
 		})
+	}
+}
+
+// TestSchemaAndEnginesAgreeOnQuantization: the CRD's CEL rules and the engines' flag tables (internal/engine) must
+// accept the same quantizations per engine, or a spec would be admitted that the engine cannot serve.
+func TestSchemaAndEnginesAgreeOnQuantization(t *testing.T) {
+	ns := newNamespace(t)
+	all := []v1.Quantization{v1.QuantizationNone, v1.QuantizationAWQ, v1.QuantizationGPTQ, v1.QuantizationFP8,
+		v1.QuantizationBitsAndBytes, v1.QuantizationBitsAndBytesNF4, v1.QuantizationBitsAndBytesFP4, v1.QuantizationEETQ,
+		v1.QuantizationEXL2, v1.QuantizationMarlin, v1.QuantizationCompressedTensors}
+	for _, e := range []v1.EngineName{v1.EngineVLLM, v1.EngineTGI} {
+		for _, q := range all {
+			llm := sampleLLM(ns, "quant")
+			llm.Spec.Engine.Name, llm.Spec.Quantization = e, q
+			llm.Spec.GPU.Count, llm.Spec.TensorParallelSize = 1, nil
+			err := k8sClient.Create(context.Background(), llm, client.DryRunAll)
+			if admitted := err == nil; admitted != engine.Supports(e, q) {
+				t.Errorf("%s with %s: admitted by the schema %v, supported by the engine %v (%v)", e, q, admitted, engine.Supports(e, q), err)
+			}
+		}
 	}
 }
