@@ -109,6 +109,13 @@ func main() {
 		log.Error(err, "Unable to set up the LLMDeployment controller")
 		os.Exit(1)
 	}
+	if err := (&controllers.AutoscalerReconciler{
+		Client:   mgr.GetClient(),
+		Recorder: mgr.GetEventRecorder("privatellm-autoscaler"),
+	}).SetupWithManager(mgr); err != nil {
+		log.Error(err, "Unable to set up the autoscaler")
+		os.Exit(1)
+	}
 	if enableWebhook {
 		if err := webhook.Setup(mgr, webhook.Options{
 			Namespace: os.Getenv("POD_NAMESPACE"), ManageCerts: webhookManageCerts, CertDir: webhookCertDir, Port: webhookPort,

@@ -99,6 +99,10 @@ func runSuite(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "setup: %v\n", err)
 		return 1
 	}
+	if err := (&AutoscalerReconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("privatellm-autoscaler")}).SetupWithManager(mgr); err != nil {
+		fmt.Fprintf(os.Stderr, "setup autoscaler: %v\n", err)
+		return 1
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()

@@ -106,6 +106,17 @@ func TestInvalidSpecsAreRejected(t *testing.T) {
 			[]string{"spec.gpu.products[0]"}},
 		{"unknown GPU resource", func(l *v1.LLMDeployment) { l.Spec.GPU.ResourceName = "example.com/tpu" },
 			[]string{"spec.gpu.resourceName", "Unsupported value"}},
+		{"autoscaling min above max", func(l *v1.LLMDeployment) {
+			l.Spec.Autoscaling = &v1.AutoscalingSpec{MinReplicas: ptr.To(int32(5)), MaxReplicas: 2, Target: 5}
+		}, []string{"spec.autoscaling", "minReplicas must not exceed autoscaling.maxReplicas"}},
+		{"autoscaling on KV cache with tgi", func(l *v1.LLMDeployment) {
+			l.Spec.Engine.Name, l.Spec.Quantization = v1.EngineTGI, v1.QuantizationNone
+			l.Spec.GPU.Count, l.Spec.TensorParallelSize = 1, nil
+			l.Spec.Autoscaling = &v1.AutoscalingSpec{MaxReplicas: 4, Metric: v1.MetricKVCacheUtilization, Target: 80}
+		}, []string{"spec.autoscaling.metric", "tgi exports no KV-cache metric"}},
+		{"autoscaling KV target above 100%", func(l *v1.LLMDeployment) {
+			l.Spec.Autoscaling = &v1.AutoscalingSpec{MaxReplicas: 4, Metric: v1.MetricKVCacheUtilization, Target: 150}
+		}, []string{"spec.autoscaling.target", "a percentage"}},
 		{"name too long for child objects", func(l *v1.LLMDeployment) { l.Name = strings.Repeat("a", 53) },
 			[]string{"metadata.name may be at most 52 characters"}},
 		{"name that cannot be a Service", func(l *v1.LLMDeployment) { l.Name = "1llama" },

@@ -8,12 +8,15 @@ import "time"
 // DefaultStartupTimeout is the model download and load budget when spec.startupTimeout is unset.
 const DefaultStartupTimeout = 30 * time.Minute
 
-// EffectiveReplicas is spec.replicas, 1 when unset.
+// EffectiveReplicas is spec.replicas; when unset, autoscaling.minReplicas with autoscaling, else 1.
 func (s *LLMDeploymentSpec) EffectiveReplicas() int32 {
-	if s.Replicas == nil {
-		return 1
+	if s.Replicas != nil {
+		return *s.Replicas
 	}
-	return *s.Replicas
+	if s.Autoscaling != nil && s.Autoscaling.MinReplicas != nil {
+		return *s.Autoscaling.MinReplicas
+	}
+	return 1
 }
 
 // GPUCount is spec.gpu.count, 1 when unset.

@@ -75,6 +75,7 @@ const (
 // +kubebuilder:validation:XValidation:rule="!has(self.resources) || !has(self.resources.limits) || !(self.gpu.resourceName in self.resources.limits)",message="do not set the GPU resource in resources.limits: the operator requests gpu.count GPUs per replica",fieldPath=".resources.limits"
 // +kubebuilder:validation:XValidation:rule="!has(self.resources) || !has(self.resources.requests) || !(self.gpu.resourceName in self.resources.requests)",message="do not set the GPU resource in resources.requests: the operator requests gpu.count GPUs per replica",fieldPath=".resources.requests"
 // +kubebuilder:validation:XValidation:rule="!has(self.shmSize) || !has(self.resources) || !has(self.resources.limits) || !('memory' in self.resources.limits) || quantity(string(self.shmSize)).compareTo(quantity(string(self.resources.limits['memory']))) <= 0",message="shmSize counts against the container's memory: it must not exceed resources.limits.memory",fieldPath=".shmSize"
+// +kubebuilder:validation:XValidation:rule="!has(self.autoscaling) || self.autoscaling.metric != 'KVCacheUtilization' || self.engine.name == 'vllm'",message="autoscaling on KVCacheUtilization needs engine vllm: tgi exports no KV-cache metric; use QueueDepth or InFlightRequests",fieldPath=".autoscaling.metric"
 type LLMDeploymentSpec struct {
 	// Model says which model to serve and where its weights come from.
 	Model ModelSpec `json:"model"`
@@ -114,8 +115,9 @@ type LLMDeploymentSpec struct {
 	// +optional
 	TensorParallelSize *int32 `json:"tensorParallelSize,omitempty"`
 
-	// Replicas is the number of model servers. It is the /scale subresource's field, so kubectl scale, an HPA or
-	// KEDA can own it instead of the manifest.
+	// Replicas is the number of model servers. It is the /scale subresource's field, so kubectl scale, an HPA, KEDA
+	// or spec.autoscaling can own it instead of the manifest: leave it out of manifests then, so that re-applying
+	// them never resets it (the default of 1 is owned by no one).
 	// +kubebuilder:default=1
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=64
@@ -167,10 +169,81 @@ type LLMDeploymentSpec struct {
 	// +optional
 	PodLabels map[string]string `json:"podLabels,omitempty"`
 
+	// Autoscaling scales the replicas on what the engine reports: queue depth, KV-cache use or requests in flight.
+	// The autoscaler writes spec.replicas through the /scale subresource, as an HPA would.
+	// +optional
+	Autoscaling *AutoscalingSpec `json:"autoscaling,omitempty"`
+
 	// PodAnnotations are added to the pods.
 	// +kubebuilder:validation:MaxProperties=32
 	// +optional
 	PodAnnotations map[string]string `json:"podAnnotations,omitempty"`
+}
+
+// AutoscalingMetric is the engine signal the autoscaler follows.
+// +kubebuilder:validation:Enum=QueueDepth;KVCacheUtilization;InFlightRequests
+type AutoscalingMetric string
+
+// The signals the autoscaler can follow.
+const (
+	// MetricQueueDepth is the number of requests waiting (vllm:num_requests_waiting, tgi_queue_size).
+	MetricQueueDepth AutoscalingMetric = "QueueDepth"
+	// MetricKVCacheUtilization is the percentage of KV cache in use (vllm:kv_cache_usage_perc; vLLM only).
+	MetricKVCacheUtilization AutoscalingMetric = "KVCacheUtilization"
+	// MetricInFlightRequests is the number of requests being generated (vllm:num_requests_running,
+	// tgi_batch_current_size).
+	MetricInFlightRequests AutoscalingMetric = "InFlightRequests"
+)
+
+// AutoscalingSpec scales an LLMDeployment on its engine's own load signals.
+//
+// +kubebuilder:validation:XValidation:rule="!has(self.minReplicas) || self.minReplicas <= self.maxReplicas",message="autoscaling.minReplicas must not exceed autoscaling.maxReplicas"
+// +kubebuilder:validation:XValidation:rule="self.metric != 'KVCacheUtilization' || self.target <= 100",message="a KVCacheUtilization target is a percentage: at most 100",fieldPath=".target"
+type AutoscalingSpec struct {
+	// MinReplicas is the fewest replicas, also while metrics cannot be read.
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=64
+	// +optional
+	MinReplicas *int32 `json:"minReplicas,omitempty"`
+
+	// MaxReplicas is the most replicas.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=64
+	MaxReplicas int32 `json:"maxReplicas"`
+
+	// Metric is the signal to follow.
+	// +kubebuilder:default=QueueDepth
+	// +optional
+	Metric AutoscalingMetric `json:"metric,omitempty"`
+
+	// Target is the value of the metric per replica the autoscaler aims at: requests waiting (QueueDepth),
+	// requests in flight (InFlightRequests) or percent of KV cache in use (KVCacheUtilization).
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=10000
+	Target int32 `json:"target"`
+
+	// ScaleUpStabilizationWindow: a scale-up takes the lowest recommendation of this window (0s: at once).
+	// +kubebuilder:default="0s"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s') && duration(self) <= duration('1h')",message="scaleUpStabilizationWindow must be between 0s and 1h"
+	// +optional
+	ScaleUpStabilizationWindow *metav1.Duration `json:"scaleUpStabilizationWindow,omitempty"`
+
+	// ScaleDownStabilizationWindow: a scale-down takes the highest recommendation of this window, so a short lull
+	// does not unload a model that takes minutes to load again.
+	// +kubebuilder:default="5m"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s') && duration(self) <= duration('24h')",message="scaleDownStabilizationWindow must be between 0s and 24h"
+	// +optional
+	ScaleDownStabilizationWindow *metav1.Duration `json:"scaleDownStabilizationWindow,omitempty"`
+
+	// Interval between two looks at the metrics.
+	// +kubebuilder:default="15s"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1s') && duration(self) <= duration('5m')",message="autoscaling.interval must be between 1s and 5m"
+	// +optional
+	Interval *metav1.Duration `json:"interval,omitempty"`
 }
 
 // ModelSpec says which model to serve and where its weights come from.
@@ -385,6 +458,38 @@ type LLMDeploymentStatus struct {
 	// Fit is the estimated GPU memory the model needs, for models of the operator's catalogue.
 	// +optional
 	Fit *FitStatus `json:"fit,omitempty"`
+
+	// Autoscaling is the autoscaler's state: its last decision and why, and the recommendations its stabilization
+	// windows need (kept here so that they survive an operator restart).
+	// +optional
+	Autoscaling *AutoscalingStatus `json:"autoscaling,omitempty"`
+}
+
+// AutoscalingStatus is the autoscaler's state.
+type AutoscalingStatus struct {
+	// DesiredReplicas is the replica count of the last decision.
+	DesiredReplicas int32 `json:"desiredReplicas"`
+	// LastScaleTime is when the autoscaler last changed spec.replicas.
+	// +optional
+	LastScaleTime *metav1.Time `json:"lastScaleTime,omitempty"`
+	// LastDecision says what the autoscaler decided last and from which inputs.
+	// +kubebuilder:validation:MaxLength=1024
+	// +optional
+	LastDecision string `json:"lastDecision,omitempty"`
+	// Recommendations are the raw recommendations of the stabilization windows, each from the time it was first
+	// made until the next one.
+	// +kubebuilder:validation:MaxItems=64
+	// +listType=atomic
+	// +optional
+	Recommendations []Recommendation `json:"recommendations,omitempty"`
+}
+
+// Recommendation is a replica count the metrics asked for, from a point in time on.
+type Recommendation struct {
+	// Replicas asked for.
+	Replicas int32 `json:"replicas"`
+	// Since is when this recommendation was first made.
+	Since metav1.Time `json:"since"`
 }
 
 // FitStatus is a first-order estimate of the memory the model needs per GPU: weights by quantization and dtype,

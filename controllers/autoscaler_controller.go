@@ -1,0 +1,244 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+
+	servingv1alpha1 "github.com/privatellm/privatellm/api/v1alpha1"
+	"github.com/privatellm/privatellm/internal/autoscaler"
+	"github.com/privatellm/privatellm/internal/engine"
+	"github.com/privatellm/privatellm/internal/render"
+)
+
+// +kubebuilder:rbac:groups=serving.privatellm.dev,resources=llmdeployments/scale,verbs=get;update;patch
+
+var (
+	autoscalerDesired = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "privatellm_autoscaler_desired_replicas", Help: "Replicas the autoscaler last decided on.",
+	}, []string{"namespace", "name"})
+	autoscalerValue = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "privatellm_autoscaler_metric_per_replica", Help: "The followed engine metric, averaged over the ready replicas (percent for the KV cache).",
+	}, []string{"namespace", "name", "metric"})
+	autoscalerScrapeErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "privatellm_autoscaler_scrape_errors_total", Help: "Ready replicas whose engine metrics could not be read.",
+	}, []string{"namespace", "name"})
+	autoscalerScrapeSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "privatellm_autoscaler_scrape_duration_seconds", Help: "Time to read one replica's engine metrics.",
+		Buckets: prometheus.ExponentialBuckets(0.001, 2, 12),
+	})
+	registerAutoscalerMetrics sync.Once
+)
+
+// scrapeTimeout bounds one replica's metrics read.
+const scrapeTimeout = 2 * time.Second
+
+// AutoscalerReconciler scales LLMDeployments that have spec.autoscaling on their engines' metrics, writing
+// spec.replicas through the /scale subresource as an HPA would.
+type AutoscalerReconciler struct {
+	client.Client
+	Recorder events.EventRecorder
+	// HTTP reads the engines' /metrics; nil uses a client with scrapeTimeout.
+	HTTP *http.Client
+}
+
+// Reconcile looks at one autoscaled LLMDeployment's metrics and decides its replicas, then comes back after the
+// autoscaling interval.
+func (r *AutoscalerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	llm := &servingv1alpha1.LLMDeployment{}
+	if err := r.Get(ctx, req.NamespacedName, llm); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	as := llm.Spec.Autoscaling
+	if as == nil || !llm.DeletionTimestamp.IsZero() {
+		autoscalerDesired.DeleteLabelValues(llm.Namespace, llm.Name)
+		return ctrl.Result{}, nil
+	}
+	interval := 15 * time.Second
+	if as.Interval != nil && as.Interval.Duration > 0 {
+		interval = as.Interval.Duration
+	}
+
+	pods := &corev1.PodList{}
+	if err := r.List(ctx, pods, client.InNamespace(llm.Namespace), client.MatchingLabels(render.SelectorLabels(llm))); err != nil {
+		return ctrl.Result{}, fmt.Errorf("listing pods: %w", err)
+	}
+	names := autoscaler.MetricNames(as.Metric, engineMetrics(llm.Spec.EffectiveEngine()))
+	values, failures := r.scrape(ctx, pods.Items, names)
+	if failures > 0 {
+		autoscalerScrapeErrors.WithLabelValues(llm.Namespace, llm.Name).Add(float64(failures))
+	}
+
+	current := llm.Spec.EffectiveReplicas()
+	var history []servingv1alpha1.Recommendation
+	if llm.Status.Autoscaling != nil {
+		history = llm.Status.Autoscaling.Recommendations
+	}
+	d := autoscaler.Decide(autoscaler.Input{
+		Spec: *as, Current: current, Values: values, ScrapeFailures: failures, History: history, Now: time.Now(),
+	})
+	autoscalerDesired.WithLabelValues(llm.Namespace, llm.Name).Set(float64(d.Desired))
+	if len(values) > 0 {
+		autoscalerValue.WithLabelValues(llm.Namespace, llm.Name, string(as.Metric)).Set(d.PerReplica)
+	}
+
+	before := llm.DeepCopy()
+	st := llm.Status.Autoscaling
+	if st == nil {
+		st = &servingv1alpha1.AutoscalingStatus{}
+		llm.Status.Autoscaling = st
+	}
+	if d.Desired != current {
+		// The cache may lag behind a scale this autoscaler just made: the live scale subresource decides.
+		scale := &autoscalingv1.Scale{}
+		if err := r.SubResource("scale").Get(ctx, llm, scale); err != nil {
+			return ctrl.Result{}, fmt.Errorf("reading the scale subresource: %w", err)
+		}
+		if scale.Spec.Replicas != d.Desired {
+			scale.Spec.Replicas = d.Desired
+			if err := r.SubResource("scale").Update(ctx, llm, client.WithSubResourceBody(scale)); err != nil {
+				return ctrl.Result{}, fmt.Errorf("scaling to %d: %w", d.Desired, err)
+			}
+			now := metav1.Now()
+			st.LastScaleTime, st.LastDecision = &now, d.Reason
+			if r.Recorder != nil {
+				r.Recorder.Eventf(llm, nil, corev1.EventTypeNormal, "Scaled", "Autoscale", "%s", d.Reason)
+			}
+			ctrl.LoggerFrom(ctx).Info("Scaled", "from", current, "to", d.Desired, "reason", d.Reason)
+		}
+	}
+	// The status changes only with a decision or a new recommendation, so steady load writes nothing. The last
+	// decision stays the last change of replicas, with its inputs, until the next one.
+	if st.LastDecision == "" {
+		st.LastDecision = d.Reason
+	}
+	st.DesiredReplicas, st.Recommendations = d.Desired, d.History
+	if !equality.Semantic.DeepEqual(before.Status.Autoscaling, llm.Status.Autoscaling) {
+		if err := r.Status().Patch(ctx, llm, client.MergeFrom(before)); err != nil {
+			return ctrl.Result{}, fmt.Errorf("patching status.autoscaling: %w", err)
+		}
+	}
+	return ctrl.Result{RequeueAfter: interval}, nil
+}
+
+// scrape reads the signal from every ready replica, at most 8 at a time.
+func (r *AutoscalerReconciler) scrape(ctx context.Context, pods []corev1.Pod, names []string) ([]float64, int) {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var values []float64
+	failures := 0
+	sem := make(chan struct{}, 8)
+	for i := range pods {
+		p := &pods[i]
+		if !p.DeletionTimestamp.IsZero() || !podReady(p) || p.Status.PodIP == "" {
+			continue
+		}
+		url := metricsURL(p)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			v, err := r.scrapeOne(ctx, url, names)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				failures++
+				ctrl.LoggerFrom(ctx).V(1).Info("Unable to read engine metrics", "url", url, "err", err.Error())
+				return
+			}
+			values = append(values, v)
+		}()
+	}
+	wg.Wait()
+	return values, failures
+}
+
+func (r *AutoscalerReconciler) scrapeOne(ctx context.Context, url string, names []string) (float64, error) {
+	hc := r.HTTP
+	if hc == nil {
+		hc = &http.Client{Timeout: scrapeTimeout}
+	}
+	start := time.Now()
+	defer func() { autoscalerScrapeSeconds.Observe(time.Since(start).Seconds()) }()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	m, err := autoscaler.ParseMetrics(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	v, _, ok := autoscaler.Signal(m, names)
+	if !ok {
+		return 0, fmt.Errorf("GET %s: none of %v", url, names)
+	}
+	return v, nil
+}
+
+// metricsURL is where a pod's engine exports its metrics: the container port named metrics, else http.
+func metricsURL(p *corev1.Pod) string {
+	var port int32
+	for _, c := range p.Spec.Containers {
+		for _, cp := range c.Ports {
+			if cp.Name == "metrics" || (cp.Name == "http" && port == 0) {
+				port = cp.ContainerPort
+			}
+		}
+	}
+	return "http://" + net.JoinHostPort(p.Status.PodIP, strconv.Itoa(int(port))) + "/metrics"
+}
+
+func engineMetrics(e servingv1alpha1.EngineName) engine.Metrics {
+	if e == servingv1alpha1.EngineTGI {
+		return engine.TGIMetrics
+	}
+	return engine.VLLMMetrics
+}
+
+// SetupWithManager registers the autoscaler for LLMDeployments with spec.autoscaling.
+func (r *AutoscalerReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	var err error
+	registerAutoscalerMetrics.Do(func() {
+		for _, c := range []prometheus.Collector{autoscalerDesired, autoscalerValue, autoscalerScrapeErrors, autoscalerScrapeSeconds} {
+			if err = metrics.Registry.Register(c); err != nil {
+				return
+			}
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("registering autoscaler metrics: %w", err)
+	}
+	autoscaled := predicate.NewPredicateFuncs(func(o client.Object) bool {
+		l, ok := o.(*servingv1alpha1.LLMDeployment)
+		return ok && l.Spec.Autoscaling != nil
+	})
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&servingv1alpha1.LLMDeployment{}, builder.WithPredicates(autoscaled, predicate.GenerationChangedPredicate{})).
+		Named("autoscaler").
+		Complete(r)
+}
