@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make demo: the operator on a local simulated GPU cluster (real kube-apiserver, etcd, scheduler,
 # controller-manager; kwok fake GPU nodes from hack/simcluster/nodes.yaml), with the samples of config/samples.
-#   hack/demo.sh up     start everything, apply the samples, show them becoming Ready (and one that cannot fit)
+#   hack/demo.sh up     start everything, apply the samples, show them becoming Ready (and one that cannot fit),
+#                       then send a chat completion to llama-8b-awq (engine-sim plays the engines on the pod IPs)
 #   hack/demo.sh down   stop the operator and the cluster
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,13 +24,14 @@ up() {
   echo "==> building the Kubernetes binaries (cached in bin/k8s; the first time takes 10-15 minutes)"
   bins=$(hack/build-k8s-binaries.sh all | tail -n 1)
   kubectl="$bins/kubectl"
-  echo "==> building the operator and the cluster launcher"
+  echo "==> building the operator, the cluster launcher and the engine simulator"
   go build -o bin/manager ./cmd
   go build -o bin/simcluster ./hack/simcluster
+  go build -o bin/engine-sim ./cmd/engine-sim
 
   echo "==> starting the simulated GPU cluster"
   PRIVATELLM_K8S_BIN_DIR="$bins" setsid bin/simcluster up --dir "$state/cluster" --nodes hack/simcluster/nodes.yaml \
-    --pod-ready-delay 8s >"$state/cluster.out" 2>"$state/cluster.log" </dev/null &
+    --pod-ready-delay 8s --engine-sim bin/engine-sim >"$state/cluster.out" 2>"$state/cluster.log" </dev/null &
   for _ in $(seq 1 900); do
     grep -q '^export KUBECONFIG=' "$state/cluster.out" 2>/dev/null && break
     if ! kill -0 $! 2>/dev/null; then echo "the cluster failed to start:"; tail -n 30 "$state/cluster.log"; exit 1; fi
@@ -75,6 +77,80 @@ The simulated GPU cluster and the operator keep running. Point kubectl at them w
 
 Operator log: $state/operator.log. Stop everything with: make demo-down
 MSG
+  chat
+}
+
+# chat sends a real chat completion to llama-8b-awq. This machine cannot resolve Service DNS, so it calls the
+# Ready pod's IP, where engine-sim answers as vLLM would.
+chat() {
+  local llm=llama-8b-awq pod_ip served endpoint url body answer
+  echo
+  echo "==> a chat completion through $llm"
+  pod_ip=$(k -n "$ns" get pod -l "serving.privatellm.dev/llmdeployment=$llm" --field-selector=status.phase=Running \
+    -o jsonpath='{.items[0].status.podIP}')
+  [ -n "$pod_ip" ] || { echo "no Running pod of $llm"; exit 1; }
+  served=$(k -n "$ns" get llmd "$llm" -o jsonpath='{.spec.model.servedName}')
+  served=${served:-$llm}
+  endpoint=$(k -n "$ns" get llmd "$llm" -o jsonpath='{.status.endpoint}')
+  url="http://$pod_ip:8000/v1/chat/completions"
+  body='{"model":"'"$served"'","messages":[{"role":"user","content":"Say hello to the demo."}],"max_tokens":8}'
+  for _ in $(seq 1 50); do # the engine answers once the pod agent has started it (at most seconds)
+    if http_post "http://$pod_ip:8000/health" "" >/dev/null 2>&1; then break; fi
+    sleep 0.2
+  done
+  echo "POST $url"
+  echo "$body"
+  answer=$(http_post "$url" "$body") || { echo "the chat completion failed: $answer"; exit 1; }
+  echo "answer:"
+  echo "$answer"
+  echo "(In a real cluster the same request goes to the endpoint in status.endpoint: ${endpoint:-<not set>}/chat/completions;"
+  echo " here engine-sim stands in for vLLM and the GPU: the answer is filler text.)"
+}
+
+# http_post URL BODY: POST BODY as JSON (GET when BODY is empty) and print the response; fails on a non-2xx status.
+# curl when present, else a tiny Go client.
+http_post() {
+  if command -v curl >/dev/null; then
+    if [ -n "$2" ]; then curl -sS --fail-with-body --max-time 30 -H 'Content-Type: application/json' -d "$2" "$1"
+    else curl -sS --fail --max-time 5 "$1"; fi
+    return
+  fi
+  mkdir -p "$state/httppost"
+  cat >"$state/httppost/main.go" <<'GO'
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+)
+
+func main() {
+	c := &http.Client{Timeout: 30 * time.Second}
+	var resp *http.Response
+	var err error
+	if os.Args[2] == "" {
+		resp, err = c.Get(os.Args[1])
+	} else {
+		resp, err = c.Post(os.Args[1], "application/json", strings.NewReader(os.Args[2]))
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	fmt.Println(strings.TrimSpace(string(b)))
+	if resp.StatusCode/100 != 2 {
+		fmt.Fprintln(os.Stderr, resp.Status)
+		os.Exit(1)
+	}
+}
+GO
+  go run "$state/httppost/main.go" "$1" "$2"
 }
 
 case "${1:-up}" in

@@ -1,11 +1,13 @@
 // Command simcluster runs the simulated GPU cluster of test/simcluster in the foreground.
 //
-//	go run ./hack/simcluster up --dir .demo/cluster [--nodes hack/simcluster/nodes.yaml] [--pod-ready-delay 5s]
+//	go run ./hack/simcluster up --dir .demo/cluster [--nodes hack/simcluster/nodes.yaml] [--pod-ready-delay 5s] \
+//	    [--engine-sim bin/engine-sim]
 //	go run ./hack/simcluster down --dir .demo/cluster
 //
 // up builds the Kubernetes binaries if needed, starts the cluster, prints `export KUBECONFIG=…` once it is
 // ready (the kubeconfig file appears at that moment too), writes <dir>/simcluster.pid and runs until SIGINT or
-// SIGTERM. down signals the cluster recorded in <dir>/simcluster.pid and waits until it has stopped.
+// SIGTERM. With --engine-sim, every Running vLLM or TGI pod gets an engine-sim process on its pod IP (see
+// simcluster.Options.EngineSim), so requests to a pod IP are answered. down signals the cluster recorded in <dir>/simcluster.pid and waits until it has stopped.
 package main
 
 import (
@@ -46,6 +48,7 @@ func main() {
 func usage() {
 	fmt.Fprintln(os.Stderr, `usage:
   simcluster up   --dir DIR [--nodes FILE] [--pod-ready-delay 5s] [--crash-restart-interval 10s] [--pod-cidr CIDR]
+                  [--engine-sim PATH]
   simcluster down --dir DIR`)
 	os.Exit(2)
 }
@@ -57,6 +60,7 @@ func up(args []string) error {
 	readyDelay := fs.Duration("pod-ready-delay", 5*time.Second, "how long pods stay Running but not Ready (model loading)")
 	crashInterval := fs.Duration("crash-restart-interval", 10*time.Second, "restart interval of crash-looping pods")
 	podCIDR := fs.String("pod-cidr", "", "loopback range of pod IPs (default: a random 127.N.0.0/16)")
+	engineSim := fs.String("engine-sim", "", "engine-sim binary to serve the engine pods' traffic on their IPs (default: none)")
 	_ = fs.Parse(args)
 
 	if pid, alive := running(*dir); alive {
@@ -78,6 +82,7 @@ func up(args []string) error {
 	c, err := simcluster.Start(ctx, simcluster.Options{
 		Dir: *dir, NodesFile: *nodes, BuildBinaries: true,
 		PodReadyDelay: *readyDelay, CrashRestartInterval: *crashInterval, PodCIDR: *podCIDR,
+		EngineSim: *engineSim,
 	})
 	if err != nil {
 		if ctx.Err() != nil {

@@ -55,6 +55,16 @@ type Options struct {
 	// a test process can bind a pod's IP on this machine and several clusters rarely share addresses.
 	PodCIDR string
 
+	// EngineSim is the path of a built engine-sim binary (go build -o bin/engine-sim ./cmd/engine-sim). When
+	// set, a pod agent plays the engine of the operator's pods: for each Running pod whose first container is
+	// named "vllm" or "tgi" it runs one engine-sim bound to <pod IP>:<container port "http"> (and, for TGI,
+	// the port "metrics"), serving the container's --served-model-name (else the pod's
+	// serving.privatellm.dev/llmdeployment label) after a load delay of the pod's sim.privatellm.dev/ready-delay
+	// annotation (else none), and stops it when the pod is deleted or no longer Running. Pod readiness stays
+	// kwok's; the engines carry traffic and metrics. Logs: <Dir>/logs/engine-sim/<namespace>_<pod>.log.
+	// Empty: off.
+	EngineSim string
+
 	// StartTimeout bounds Start, not counting a build of the binaries (default 3m).
 	StartTimeout time.Duration
 	// ExtraArgs are appended to a component's command line, keyed by binary name ("kube-apiserver", …).
@@ -73,6 +83,7 @@ type Cluster struct {
 	kubeconfig           string // user-facing, written when the cluster is ready
 	componentKubeconfig  string
 	client               client.Client
+	agent                *podAgent // nil unless Options.EngineSim
 
 	mu       sync.Mutex
 	procs    []*process
@@ -261,6 +272,12 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 		return c.client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "default"}, &corev1.ServiceAccount{})
 	}); err != nil {
 		return err
+	}
+
+	if opts.EngineSim != "" {
+		if err := c.startPodAgent(ctx, opts.EngineSim); err != nil {
+			return err
+		}
 	}
 
 	kubeconfig := filepath.Join(c.dir, "kubeconfig")
@@ -496,8 +513,11 @@ func (c *Cluster) Stop() error {
 	c.stopOnce.Do(func() {
 		c.mu.Lock()
 		c.stopping = true
-		procs := c.procs
+		procs, agent := c.procs, c.agent
 		c.mu.Unlock()
+		if agent != nil {
+			agent.stop() // before the API server it watches
+		}
 		var wg sync.WaitGroup
 		// kwok and the controllers first, so they do not log the API server going away; then the API server,
 		// then etcd.
