@@ -66,9 +66,16 @@ func run(m *testing.M) int {
 		return 1
 	}
 
+	engineSim, err := simcluster.BuildEngineSim(ctx, tmp)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "building engine-sim:", err)
+		return 1
+	}
 	cluster, err = simcluster.Start(ctx, simcluster.Options{
 		BinDir: bins, NodesFile: filepath.Join(repoRoot, "hack", "simcluster", "nodes.yaml"),
 		PodReadyDelay: 2 * time.Second, CrashRestartInterval: 2 * time.Second,
+		// Every engine pod gets an engine-sim bound to its IP: real HTTP traffic and metrics for the autoscaler.
+		EngineSim: engineSim,
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting the simulated cluster:", err)
