@@ -124,8 +124,8 @@ func (r *AutoscalerReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		}
 	}
 	// The status changes only with a decision or a new recommendation, so steady load writes nothing. The last
-	// decision stays the last change of replicas, with its inputs, until the next one.
-	if st.LastDecision == "" {
+	// decision is rewritten when the replica count changes (by this autoscaler or by anyone else).
+	if st.LastDecision == "" || st.DesiredReplicas != d.Desired {
 		st.LastDecision = d.Reason
 	}
 	st.DesiredReplicas, st.Recommendations = d.Desired, d.History

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,6 +16,7 @@ import (
 
 	v1 "github.com/privatellm/privatellm/api/v1alpha1"
 	"github.com/privatellm/privatellm/internal/render"
+	"github.com/privatellm/privatellm/test/simcluster"
 	"github.com/privatellm/privatellm/test/testutil"
 )
 
@@ -180,4 +182,43 @@ func TestAutoscalerUnderLoad(t *testing.T) {
 	l := llm(t, ns, "autoscaled")
 	t.Logf("autoscaler figures: load step → scale decision %.1fs, → 3 replicas Ready %.1fs; %d changes in 20s of steady load; load removed → scaled down %.1fs (window 20s); %d requests sent, %d answered; last decision: %s",
 		decided.Seconds(), allReady.Seconds(), changes, down.Seconds(), load.sent.Load(), load.ok.Load(), l.Status.Autoscaling.LastDecision)
+}
+
+// TestAutoscalerHoldsOnBrokenMetrics: every replica's /metrics answers 500 (engine-sim's fail-metrics); with no load
+// a working autoscaler would go down to minReplicas after its 4s window, but with nothing readable it holds 3.
+func TestAutoscalerHoldsOnBrokenMetrics(t *testing.T) {
+	ns := namespace(t)
+	manifest := fmt.Sprintf(`apiVersion: serving.privatellm.dev/v1alpha1
+kind: LLMDeployment
+metadata:
+  name: broken
+spec:
+  model:
+    uri: hf://meta-llama/Llama-3.1-8B-Instruct
+  gpu:
+    count: 1
+    products: [NVIDIA-L4]
+  podAnnotations:
+    %s: "true"
+  autoscaling:
+    minReplicas: 1
+    maxReplicas: 4
+    metric: QueueDepth
+    target: 4
+    interval: 1s
+    scaleDownStabilizationWindow: 4s
+`, simcluster.AnnotationFailMetrics)
+	must(t)(kubectl("-n", ns, "apply", "-f", writeManifest(t, manifest)))
+	waitFor(t, ns, "broken", ready(1))
+	must(t)(kubectl("-n", ns, "scale", "llmdeployment/broken", "--replicas=3"))
+	waitFor(t, ns, "broken", ready(3))
+	// A negative check needs a span of time: well past the down window and several intervals.
+	time.Sleep(10 * time.Second)
+	l := llm(t, ns, "broken")
+	if *l.Spec.Replicas != 3 {
+		t.Fatalf("replicas %d with unreadable metrics, want the count held at 3 (last decision %+v)", *l.Spec.Replicas, l.Status.Autoscaling)
+	}
+	if !strings.Contains(l.Status.Autoscaling.LastDecision, "hold 3: no ready replica's metrics could be read") {
+		t.Errorf("last decision %q must say why the count holds", l.Status.Autoscaling.LastDecision)
+	}
 }

@@ -30,6 +30,9 @@ const (
 	// EngineContainerVLLM and EngineContainerTGI are the names of the engine container, the pod's first.
 	EngineContainerVLLM = "vllm"
 	EngineContainerTGI  = "tgi"
+	// AnnotationFailMetrics, set to "true" on a pod, makes its engine-sim answer /metrics with 500 (a broken
+	// metrics endpoint, for autoscaler tests).
+	AnnotationFailMetrics = "sim.privatellm.dev/fail-metrics"
 )
 
 // engineStopGrace is how long an engine-sim process has to exit after SIGTERM.
@@ -44,11 +47,15 @@ type engineSpec struct {
 	metricsPort int32 // TGI's exporter; 0 for vLLM
 	servedName  string
 	loadDelay   time.Duration
+	failMetrics bool
 }
 
 func (s engineSpec) args() []string {
 	args := []string{"--engine=" + s.engine, "--host=" + s.ip, "--port=" + strconv.Itoa(int(s.port)),
 		"--served-model-name=" + s.servedName, "--load-delay=" + s.loadDelay.String()}
+	if s.failMetrics {
+		args = append(args, "--fail-metrics")
+	}
 	if s.metricsPort > 0 {
 		args = append(args, "--metrics-port="+strconv.Itoa(int(s.metricsPort)))
 	} else {
@@ -82,6 +89,7 @@ func engineFor(pod *corev1.Pod) (engineSpec, bool) {
 	if s.servedName == "" {
 		s.servedName = pod.Name
 	}
+	s.failMetrics = pod.Annotations[AnnotationFailMetrics] == "true"
 	if v, ok := pod.Annotations[AnnotationReadyDelay]; ok {
 		if d, err := time.ParseDuration(v); err == nil && d > 0 {
 			s.loadDelay = d
