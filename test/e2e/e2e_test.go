@@ -282,15 +282,15 @@ func TestOperatorRestartMidRollout(t *testing.T) {
 	testutil.Eventually(t, timeout, func() error {
 		return c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "llama-70b-fp8"}, &appsv1.Deployment{})
 	})
-	op.kill()
+	op.Kill()
 	restarted := false
 	t.Cleanup(func() {
 		if !restarted {
-			_ = op.start()
+			_ = op.Start()
 		}
 	})
 	must(t)(kubectl("-n", ns, "patch", "llmdeployment/llama-70b-fp8", "--type=merge", "-p", `{"spec":{"replicas":2,"maxModelLen":8192}}`))
-	if err := op.start(); err != nil {
+	if err := op.Start(); err != nil {
 		t.Fatal(err)
 	}
 	restarted = true

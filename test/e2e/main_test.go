@@ -11,8 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -23,6 +21,7 @@ import (
 
 	v1 "github.com/privatellm/privatellm/api/v1alpha1"
 	"github.com/privatellm/privatellm/test/simcluster"
+	"github.com/privatellm/privatellm/test/testutil"
 )
 
 var (
@@ -30,7 +29,7 @@ var (
 	cluster  *simcluster.Cluster
 	c        client.Client
 	scheme   = runtime.NewScheme()
-	op       *operator
+	op       *testutil.Operator
 )
 
 func init() {
@@ -58,14 +57,11 @@ func run(m *testing.M) int {
 	}
 	defer os.RemoveAll(tmp)
 
-	manager := filepath.Join(tmp, "manager")
-	build := exec.Command("go", "build", "-o", manager, "./cmd")
-	build.Dir, build.Stdout, build.Stderr = repoRoot, os.Stdout, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building the manager:", err)
+	manager, err := testutil.BuildManager(ctx, repoRoot, tmp)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-
 	engineSim, err := simcluster.BuildEngineSim(ctx, tmp)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "building engine-sim:", err)
@@ -109,75 +105,20 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "webhook certificate:", err)
 		return 1
 	}
-	op = &operator{bin: manager, config: cfg, log: filepath.Join(tmp, "operator.log"), args: []string{
+	op = &testutil.Operator{Bin: manager, Kubeconfig: cluster.Kubeconfig(), Log: filepath.Join(tmp, "operator.log"), Args: []string{
+		"--config", cfg, "--health-probe-bind-address=0", "--zap-log-level=debug",
 		"--enable-webhook", "--webhook-manage-certs=false", "--webhook-cert-dir=" + certDir, fmt.Sprintf("--webhook-port=%d", webhookPort),
 	}}
-	if err := op.start(); err != nil {
+	if err := op.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, "starting the operator:", err)
 		return 1
 	}
 	code := m.Run()
-	op.stop()
+	op.Stop(15 * time.Second)
 	if code != 0 {
-		if b, err := os.ReadFile(op.log); err == nil {
-			fmt.Fprintf(os.Stderr, "operator log (last 4 KiB):\n%s\n", tail(b, 4096))
-		}
+		fmt.Fprintf(os.Stderr, "operator log (last 4 KiB):\n%s\n", op.LogTail(4096))
 	}
 	return code
-}
-
-// operator is the manager process under test.
-type operator struct {
-	bin, config, log string
-	args             []string
-	mu               sync.Mutex
-	cmd              *exec.Cmd
-}
-
-func (o *operator) start() error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	logf, err := os.OpenFile(o.log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	cmd := exec.Command(o.bin, append([]string{"--config", o.config, "--health-probe-bind-address=0", "--zap-log-level=debug"}, o.args...)...)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+cluster.Kubeconfig())
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	o.cmd = cmd
-	return nil
-}
-
-// kill ends the operator abruptly, as a node failure or OOM kill would.
-func (o *operator) kill() {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.cmd != nil {
-		_ = o.cmd.Process.Kill()
-		_ = o.cmd.Wait()
-		o.cmd = nil
-	}
-}
-
-func (o *operator) stop() {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.cmd != nil {
-		_ = o.cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = o.cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			_ = o.cmd.Process.Kill()
-			<-done
-		}
-		o.cmd = nil
-	}
 }
 
 // kubectl runs the cluster's kubectl, as a user would.
@@ -191,11 +132,4 @@ func kubectl(args ...string) (string, error) {
 		err = fmt.Errorf("kubectl %s: %w: %s", strings.Join(args, " "), err, out.String())
 	}
 	return out.String(), err
-}
-
-func tail(b []byte, n int) []byte {
-	if len(b) > n {
-		return b[len(b)-n:]
-	}
-	return b
 }

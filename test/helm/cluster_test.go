@@ -12,8 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -174,76 +172,39 @@ func (e *env) operatorConfig(t *testing.T) string {
 	return path
 }
 
-// operator is one manager process.
+// operator is one manager process (testutil.Operator) with a name for its log.
 type operator struct {
-	name, log string
-	mu        sync.Mutex
-	cmd       *exec.Cmd
+	*testutil.Operator
+	name string
 }
 
 // startOperator runs the manager with a kubeconfig and flags; the test's end stops it.
 func (e *env) startOperator(t *testing.T, name, kubeconfig string, args ...string) *operator {
 	t.Helper()
-	o := &operator{name: name, log: filepath.Join(e.tmp, name+".log")}
-	logf, err := os.OpenFile(o.log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logf.Close()
-	cmd := exec.Command(e.manager, append([]string{"--health-probe-bind-address=0", "--zap-log-level=debug"}, args...)...)
-	// No in-cluster fallback: only the kubeconfig's identity.
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig, "KUBERNETES_SERVICE_HOST=", "KUBERNETES_SERVICE_PORT=")
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	o := &operator{name: name, Operator: &testutil.Operator{
+		Bin: e.manager, Kubeconfig: kubeconfig, Log: filepath.Join(e.tmp, name+".log"),
+		Args: append([]string{"--health-probe-bind-address=0", "--zap-log-level=debug"}, args...),
+	}}
+	if err := o.Start(); err != nil {
 		t.Fatalf("starting operator %s: %v", name, err)
 	}
-	o.cmd = cmd
 	t.Cleanup(func() {
 		o.stop()
 		if t.Failed() {
-			b, _ := os.ReadFile(o.log)
-			if len(b) > 6000 {
-				b = b[len(b)-6000:]
-			}
-			t.Logf("operator %s log (end):\n%s", name, b)
+			t.Logf("operator %s log (end):\n%s", name, o.LogTail(6000))
 		}
 	})
 	return o
 }
 
 // kill ends the operator with SIGKILL, as a node failure or OOM kill would: no lease release.
-func (o *operator) kill() {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.cmd != nil {
-		_ = o.cmd.Process.Kill()
-		_ = o.cmd.Wait()
-		o.cmd = nil
-	}
-}
+func (o *operator) kill() { o.Kill() }
 
 // stop ends the operator with SIGTERM (it releases its lease), then SIGKILL after 40s.
-func (o *operator) stop() {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.cmd == nil {
-		return
-	}
-	_ = o.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = o.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(40 * time.Second):
-		_ = o.cmd.Process.Kill()
-		<-done
-	}
-	o.cmd = nil
-}
+func (o *operator) stop() { o.Stop(40 * time.Second) }
 
 func (o *operator) logContains(s string) bool {
-	b, _ := os.ReadFile(o.log)
+	b, _ := os.ReadFile(o.Log)
 	return bytes.Contains(b, []byte(s))
 }
 
@@ -260,11 +221,8 @@ func TestChartOnSimulatedCluster(t *testing.T) {
 	if e.admin, err = client.New(cluster.RESTConfig(), client.Options{Scheme: scheme}); err != nil {
 		t.Fatal(err)
 	}
-	e.manager = filepath.Join(e.tmp, "manager")
-	build := exec.Command("go", "build", "-o", e.manager, "./cmd")
-	build.Dir = repoRoot
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the manager: %v\n%s", err, out)
+	if e.manager, err = testutil.BuildManager(context.Background(), repoRoot, e.tmp); err != nil {
+		t.Fatal(err)
 	}
 	// The release namespace enforces the "restricted" Pod Security Standard: the chart's pod must be admitted.
 	e.must(t)(e.kubectl("create", "namespace", namespace))
