@@ -47,6 +47,9 @@ func Validate(oldObj, newObj *v1.LLMDeployment, nodes []corev1.Node) ([]string, 
 		}
 		errs = append(errs, immutableFieldErrors(&oldObj.Spec, &newObj.Spec)...)
 	}
+	if e := replicasOwnerError(newObj); e != nil {
+		errs = append(errs, e)
+	}
 	spec := &newObj.Spec
 	inv := inventoryFor(spec, nodes)
 	warnings := clusterWarnings(spec, inv)

@@ -183,6 +183,16 @@ func TestAdmissionWebhook(t *testing.T) {
 	}
 	t.Logf("kubectl apply with a missing product said:\n%s", out)
 
+	// A manifest with spec.autoscaling may not also set spec.replicas: re-applying it would reset the autoscaler.
+	withReplicas := writeManifest(t, strings.Replace(autoscaledManifest, "spec:\n", "spec:\n  replicas: 2\n", 1))
+	for _, mode := range [][]string{{"apply", "--server-side"}, {"apply"}} {
+		out, err := kubectl(append(append([]string{"-n", ns}, mode...), "-f", withReplicas)...)
+		if err == nil || !strings.Contains(out, "sets spec.replicas together with spec.autoscaling") {
+			t.Errorf("kubectl %v of an autoscaled manifest with replicas must be refused, got err %v:\n%s", mode, err, out)
+		}
+	}
+	must(t)(kubectl("-n", ns, "apply", "--server-side", "-f", writeManifest(t, autoscaledManifest)))
+
 	must(t)(kubectl("-n", ns, "apply", "-f", l4Sample))
 	out, err := kubectl("-n", ns, "patch", "llmdeployment/llama-8b-awq", "--type=merge", "-p", `{"spec":{"engine":{"name":"tgi"}}}`)
 	if err == nil || !strings.Contains(out, "spec.engine.name is immutable") {
