@@ -61,6 +61,9 @@ type options struct {
 	timeout    time.Duration
 	// operatorArgs are extra manager flags, e.g. "--max-concurrent-reconciles=8", to compare settings.
 	operatorArgs string
+	// profileDir, when set, receives CPU profiles of the API server during each measured phase.
+	profileDir     string
+	profileSeconds int
 }
 
 func main() {
@@ -71,6 +74,8 @@ func main() {
 	flag.BoolVar(&o.keep, "keep", false, "Leave the cluster and the operator running after the report, until Ctrl-C.")
 	flag.DurationVar(&o.timeout, "timeout", 15*time.Minute, "Limit for each phase.")
 	flag.StringVar(&o.operatorArgs, "operator-args", "", "Extra flags for the operator, space-separated (e.g. --max-concurrent-reconciles=8).")
+	flag.StringVar(&o.profileDir, "profile-dir", "", "Write CPU profiles of the API server and the operator for each measured phase into this folder (go tool pprof reads them).")
+	flag.IntVar(&o.profileSeconds, "profile-seconds", 8, "Length of each API server profile, from the phase's start.")
 	flag.Parse()
 	if o.n < 1 || o.readyDelay < 0 || o.idle < 0 {
 		fmt.Fprintln(os.Stderr, "bench: -n must be at least 1, -idle and -ready-delay not negative")
@@ -117,7 +122,7 @@ func run(ctx context.Context, o options) error {
 
 	nodes := nodePools(o.n)
 	logf("starting the simulated cluster: %d nodes × 8 NVIDIA-L4", nodes[0].Count)
-	cluster, err := startCluster(ctx, nodes, o.readyDelay)
+	cluster, err := startCluster(ctx, nodes, o.readyDelay, o.profileDir != "")
 	if err != nil {
 		return err
 	}
@@ -133,7 +138,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 
-	op, err := startOperator(ctx, manager, cluster.Kubeconfig(), filepath.Join(work, "operator.log"), strings.Fields(o.operatorArgs))
+	op, err := startOperator(ctx, manager, cluster.Kubeconfig(), filepath.Join(work, "operator.log"), o.profileDir != "", strings.Fields(o.operatorArgs))
 	if err != nil {
 		return err
 	}
@@ -141,7 +146,13 @@ func run(ctx context.Context, o options) error {
 	logf("operator pid %d, metrics %s, log %s", op.pid(), op.metricsURL, op.log)
 
 	r := &result{n: o.n, nodes: nodes[0].Count, gpus: nodes[0].Count * nodes[0].GPU.Count, idle: o.idle, readyDelay: o.readyDelay}
-	b := &bench{c: c, n: o.n, timeout: o.timeout}
+	b := &bench{c: c, cluster: cluster, op: op, n: o.n, timeout: o.timeout}
+	if o.profileDir != "" {
+		if err := os.MkdirAll(o.profileDir, 0o755); err != nil {
+			return err
+		}
+		b.profileDir, b.profileFor = o.profileDir, time.Duration(o.profileSeconds)*time.Second
+	}
 	if err := b.createNamespaces(ctx); err != nil {
 		return err
 	}
@@ -151,7 +162,10 @@ func run(ctx context.Context, o options) error {
 	if err := b.phaseB(ctx, r); err != nil {
 		return fmt.Errorf("phase B (plain Deployments): %w", err)
 	}
-	if err := b.phaseA(ctx, op, r); err != nil {
+	if err := b.phaseC(ctx, r); err != nil {
+		return fmt.Errorf("phase C (plain Deployments with Services): %w", err)
+	}
+	if err := b.phaseA(ctx, r); err != nil {
 		return fmt.Errorf("phase A (LLMDeployments): %w\noperator log (end):\n%s", err, op.logTail(20))
 	}
 	if err := b.compareTemplates(ctx, r); err != nil {
@@ -179,8 +193,14 @@ func run(ctx context.Context, o options) error {
 	return nil
 }
 
+// benchPodCIDR is where the benchmark's pod IPs come from. The simulated cluster's default is a loopback range, so
+// that tests can run an engine on a pod's IP; but the API server refuses loopback addresses in Endpoints and
+// EndpointSlices, and the endpoint controllers then retry each Service's update with backoff and a warning event
+// each time, work a real cluster never does. The benchmark runs no engines, so its pods get ordinary addresses.
+const benchPodCIDR = "10.244.0.0/16"
+
 // startCluster starts the simulated cluster with the given nodes; readyDelay 0 means pods turn Ready at once.
-func startCluster(ctx context.Context, nodes []simcluster.NodePool, readyDelay time.Duration) (*simcluster.Cluster, error) {
+func startCluster(ctx context.Context, nodes []simcluster.NodePool, readyDelay time.Duration, profiling bool) (*simcluster.Cluster, error) {
 	bins, err := simcluster.FindBinaries(ctx, false)
 	if err != nil {
 		return nil, fmt.Errorf("%w (run make k8s-bins, or use make bench)", err)
@@ -188,9 +208,13 @@ func startCluster(ctx context.Context, nodes []simcluster.NodePool, readyDelay t
 	if readyDelay == 0 {
 		readyDelay = -1 // simcluster: negative is no delay, 0 its default
 	}
-	return simcluster.Start(ctx, simcluster.Options{
-		BinDir: bins, Nodes: nodes, PodReadyDelay: readyDelay, StartTimeout: 5 * time.Minute,
-	})
+	opts := simcluster.Options{
+		BinDir: bins, Nodes: nodes, PodReadyDelay: readyDelay, StartTimeout: 5 * time.Minute, PodCIDR: benchPodCIDR,
+	}
+	if profiling {
+		opts.ExtraArgs = map[string][]string{"kube-apiserver": {"--profiling=true"}}
+	}
+	return simcluster.Start(ctx, opts)
 }
 
 // nodePools sizes the fake GPU nodes for 2×n single-GPU replicas: 8 L4s per node, two nodes spare.

@@ -31,15 +31,26 @@ type operator struct {
 	cmd        *exec.Cmd
 	log        string
 	metricsURL string
-	done       chan struct{} // closed when the process has exited
+	// pprofURL is the base of the operator's /debug/pprof, when started with profiling.
+	pprofURL string
+	done     chan struct{} // closed when the process has exited
 }
 
 // startOperator runs the manager with its built-in configuration against kubeconfig, serving its metrics on a free
 // loopback port, and returns once its controller has started its workers (caches synced).
-func startOperator(ctx context.Context, bin, kubeconfig, logPath string, extraArgs []string) (*operator, error) {
+func startOperator(ctx context.Context, bin, kubeconfig, logPath string, profiling bool, extraArgs []string) (*operator, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
+	}
+	pprofURL := ""
+	if profiling {
+		pp, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		pprofURL = fmt.Sprintf("http://127.0.0.1:%d/debug/pprof", pp)
+		extraArgs = append([]string{fmt.Sprintf("--pprof-bind-address=127.0.0.1:%d", pp)}, extraArgs...)
 	}
 	logFile, err := os.Create(logPath)
 	if err != nil {
@@ -54,7 +65,7 @@ func startOperator(ctx context.Context, bin, kubeconfig, logPath string, extraAr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting the operator: %w", err)
 	}
-	o := &operator{cmd: cmd, log: logPath, metricsURL: fmt.Sprintf("http://127.0.0.1:%d/metrics", port), done: make(chan struct{})}
+	o := &operator{cmd: cmd, log: logPath, metricsURL: fmt.Sprintf("http://127.0.0.1:%d/metrics", port), pprofURL: pprofURL, done: make(chan struct{})}
 	go func() { _ = cmd.Wait(); close(o.done) }()
 
 	deadline := time.Now().Add(time.Minute)
@@ -104,6 +115,36 @@ func (o *operator) stop() {
 		_ = o.cmd.Process.Kill()
 		<-o.done
 	}
+}
+
+// profile records a CPU profile of the operator for d into path, in the background; the returned function waits
+// for it and returns its error.
+func (o *operator) profile(ctx context.Context, d time.Duration, path string) func() error {
+	done := make(chan error, 1)
+	go func() {
+		url := fmt.Sprintf("%s/profile?seconds=%d", o.pprofURL, int(d.Seconds()))
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			done <- err
+			return
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- fmt.Errorf("profiling the operator: %w", err)
+			return
+		}
+		defer resp.Body.Close()
+		raw, err := io.ReadAll(resp.Body)
+		if err == nil && resp.StatusCode != http.StatusOK {
+			err = fmt.Errorf("profiling the operator: %s", resp.Status)
+		}
+		if err != nil {
+			done <- err
+			return
+		}
+		done <- os.WriteFile(path, raw, 0o644)
+	}()
+	return func() error { return <-done }
 }
 
 // memory returns the operator's peak (VmHWM) and current (VmRSS) resident set size in KiB.

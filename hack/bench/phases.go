@@ -13,9 +13,11 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -41,16 +43,22 @@ const (
 	// labelPlain replaces render.LabelLLMDeployment as the pod selector of plain Deployments.
 	labelPlain = "bench.privatellm.dev/plain"
 
-	phaseLLM    = "llm"
-	phasePlain  = "plain"
-	phaseWarmUp = "warmup"
+	phaseLLM     = "llm"
+	phasePlain   = "plain"
+	phaseWithSvc = "plainsvc"
+	phaseWarmUp  = "warmup"
 )
 
 // bench holds what the phases share.
 type bench struct {
 	c       client.WithWatch
+	cluster *simcluster.Cluster
+	op      *operator
 	n       int
 	timeout time.Duration
+	// profileDir, when set, gets an API server CPU profile of profileFor from the start of each measured phase.
+	profileDir string
+	profileFor time.Duration
 	// plainSample is the live plain Deployment of object 0, kept to compare with the operator's.
 	plainSample *appsv1.Deployment
 }
@@ -84,7 +92,7 @@ func namespace(phase string, i int) string {
 func (b *bench) createNamespaces(ctx context.Context) error {
 	names := []string{namespace(phaseWarmUp, 0)}
 	for i := range namespacesPerPhase {
-		names = append(names, namespace(phaseLLM, i), namespace(phasePlain, i))
+		names = append(names, namespace(phaseLLM, i), namespace(phasePlain, i), namespace(phaseWithSvc, i))
 	}
 	for _, name := range names {
 		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
@@ -120,13 +128,15 @@ func llmDeployment(phase string, i int) *v1.LLMDeployment {
 	}
 }
 
-// plainDeployments renders n plain Deployments of a phase exactly as the operator would render the LLMDeployments:
-// each LLMDeployment is first created as a dry run, so the server's defaults are in, then rendered with the
-// operator's default configuration. The operator's labels and selector are replaced, and there is no owner, so
-// the operator never sees them (its caches hold only objects labelled app.kubernetes.io/managed-by=privatellm).
-func (b *bench) plainDeployments(ctx context.Context, phase string, n int) ([]client.Object, error) {
+// plainObjects renders n plain Deployments of a phase exactly as the operator would render the LLMDeployments,
+// and with withServices the Service of each as well: each LLMDeployment is first created as a dry run, so the
+// server's defaults are in, then rendered with the operator's default configuration. The operator's labels and
+// selector are replaced, and there is no owner, so the operator never sees them (its caches hold only objects
+// labelled app.kubernetes.io/managed-by=privatellm).
+func (b *bench) plainObjects(ctx context.Context, phase string, n int, withServices bool) ([]client.Object, error) {
 	defaults := config.Default().EngineDefaults()
-	objs := make([]client.Object, n)
+	deploys := make([]client.Object, n)
+	svcs := make([]client.Object, n)
 	err := forEach(ctx, n, func(ctx context.Context, i int) error {
 		llm := llmDeployment(phase, i)
 		if err := b.c.Create(ctx, llm, client.DryRunAll); err != nil {
@@ -136,33 +146,48 @@ func (b *bench) plainDeployments(ctx context.Context, phase string, n int) ([]cl
 		if err != nil {
 			return err
 		}
-		d := render.Deployment(llm, plan)
 		relabel := func(m map[string]string) {
 			delete(m, render.LabelManagedBy)
 			delete(m, render.LabelLLMDeployment)
 			m[labelPlain] = llm.Name
 		}
+		d := render.Deployment(llm, plan)
 		relabel(d.Labels)
 		relabel(d.Spec.Selector.MatchLabels)
 		relabel(d.Spec.Template.Labels)
 		delete(d.Spec.Selector.MatchLabels, labelPhase)
 		d.Labels[labelPhase] = phase
 		d.Spec.Template.Labels[labelPhase] = phase
-		objs[i] = d
+		deploys[i] = d
+
+		svc := render.Service(llm, plan)
+		relabel(svc.Labels)
+		relabel(svc.Spec.Selector)
+		delete(svc.Spec.Selector, labelPhase)
+		svc.Labels[labelPhase] = phase
+		svcs[i] = svc
 		return nil
 	})
+	if !withServices {
+		return deploys, err
+	}
+	// Each Service right before its Deployment, as the operator applies them.
+	objs := make([]client.Object, 0, 2*n)
+	for i := range n {
+		objs = append(objs, svcs[i], deploys[i])
+	}
 	return objs, err
 }
 
 // warmUp creates a few plain Deployments, waits until they are Ready and deletes them again.
 func (b *bench) warmUp(ctx context.Context) error {
 	n := min(warmUpObjects, b.n)
-	objs, err := b.plainDeployments(ctx, phaseWarmUp, n)
+	objs, err := b.plainObjects(ctx, phaseWarmUp, n, false)
 	if err != nil {
 		return err
 	}
 	logf("warm-up: %d plain Deployments", n)
-	if _, err := b.measure(ctx, "warm-up", objs, &appsv1.DeploymentList{}, phaseWarmUp, deploymentReady); err != nil {
+	if _, err := b.measure(ctx, "warm-up", objs, n, &appsv1.DeploymentList{}, phaseWarmUp, deploymentReady); err != nil {
 		return err
 	}
 	return b.deletePlain(ctx, phaseWarmUp)
@@ -170,25 +195,46 @@ func (b *bench) warmUp(ctx context.Context) error {
 
 // phaseB measures the floor: n plain Deployments to readyReplicas 1, then deletes them and waits for their pods.
 func (b *bench) phaseB(ctx context.Context, r *result) error {
-	objs, err := b.plainDeployments(ctx, phasePlain, b.n)
+	return b.plainPhase(ctx, "phase B", phasePlain, false, &r.phaseB, &r.usageB)
+}
+
+// phaseC measures the floor with what the operator publishes too: n plain Deployments, each with the Service the
+// operator would render for it, to readyReplicas 1; then deletes them and waits for their pods.
+func (b *bench) phaseC(ctx context.Context, r *result) error {
+	return b.plainPhase(ctx, "phase C", phaseWithSvc, true, &r.phaseC, &r.usageC)
+}
+
+// plainPhase creates a phase's plain objects, measures them to ready, and deletes them again.
+func (b *bench) plainPhase(ctx context.Context, what, phase string, withServices bool, times *phaseTimes, u *usage) error {
+	objs, err := b.plainObjects(ctx, phase, b.n, withServices)
 	if err != nil {
 		return err
 	}
 	pause(ctx, settle)
-	logf("phase B: %d plain Deployments", b.n)
-	if r.phaseB, err = b.measure(ctx, "phase B", objs, &appsv1.DeploymentList{}, phasePlain, deploymentReady); err != nil {
+	desc := "plain Deployments"
+	if withServices {
+		desc += " with their Services"
+	}
+	logf("%s: %d %s", what, b.n, desc)
+	if *u, err = b.observe(ctx, phase, func() (err error) {
+		*times, err = b.measure(ctx, what, objs, b.n, &appsv1.DeploymentList{}, phase, deploymentReady)
+		return err
+	}); err != nil {
 		return err
 	}
-	b.plainSample = &appsv1.Deployment{}
-	if err := b.c.Get(ctx, client.ObjectKeyFromObject(objs[0]), b.plainSample); err != nil {
-		return err
+	if b.plainSample == nil {
+		b.plainSample = &appsv1.Deployment{}
+		if err := b.c.Get(ctx, client.ObjectKey{Namespace: namespace(phase, 0), Name: "model-0"}, b.plainSample); err != nil {
+			return err
+		}
 	}
-	return b.deletePlain(ctx, phasePlain)
+	return b.deletePlain(ctx, phase)
 }
 
 // phaseA measures the operator: n LLMDeployments to Ready at their current generation. It also counts the
 // operator's writes and reconciles during the phase.
-func (b *bench) phaseA(ctx context.Context, op *operator, r *result) error {
+func (b *bench) phaseA(ctx context.Context, r *result) error {
+	op := b.op
 	objs := make([]client.Object, b.n)
 	for i := range objs {
 		objs[i] = llmDeployment(phaseLLM, i)
@@ -199,7 +245,10 @@ func (b *bench) phaseA(ctx context.Context, op *operator, r *result) error {
 		return err
 	}
 	logf("phase A: %d LLMDeployments", b.n)
-	if r.phaseA, err = b.measure(ctx, "phase A", objs, &v1.LLMDeploymentList{}, phaseLLM, llmReady); err != nil {
+	if r.usageA, err = b.observe(ctx, phaseLLM, func() (err error) {
+		r.phaseA, err = b.measure(ctx, "phase A", objs, b.n, &v1.LLMDeploymentList{}, phaseLLM, llmReady)
+		return err
+	}); err != nil {
 		return err
 	}
 	after, err := op.scrape(ctx)
@@ -212,6 +261,34 @@ func (b *bench) phaseA(ctx context.Context, op *operator, r *result) error {
 	r.phaseAReconcileSeconds = after.reconcileSeconds() - before.reconcileSeconds()
 	r.workers = int(after.workers())
 	return nil
+}
+
+// observe runs a measured phase between two snapshots of the processes' CPU times and the API server's writes,
+// and profiles the API server meanwhile when asked to.
+func (b *bench) observe(ctx context.Context, phase string, measure func() error) (usage, error) {
+	start, err := takeSnapshot(ctx, b.cluster, b.op)
+	if err != nil {
+		return usage{}, err
+	}
+	var profiled []func() error
+	if b.profileDir != "" {
+		profiled = append(profiled,
+			profileAPIServer(ctx, b.cluster.RESTConfig(), b.profileFor, filepath.Join(b.profileDir, "kube-apiserver-"+phase+".pprof")),
+			b.op.profile(ctx, b.profileFor, filepath.Join(b.profileDir, "operator-"+phase+".pprof")))
+	}
+	if err := measure(); err != nil {
+		return usage{}, err
+	}
+	end, err := takeSnapshot(ctx, b.cluster, b.op)
+	if err != nil {
+		return usage{}, err
+	}
+	for _, wait := range profiled {
+		if err := wait(); err != nil {
+			return usage{}, err
+		}
+	}
+	return end.since(start), nil
 }
 
 // compareTemplates checks that the operator's Deployment of object 0 has the same spec as the plain one, apart
@@ -244,9 +321,10 @@ type phaseTimes struct {
 // readyFunc says whether an object has reached the phase's goal, and if not, why (for a timeout's report).
 type readyFunc func(client.Object) (bool, string)
 
-// measure watches the phase's objects (kind list, label labelPhase=phase), then creates objs with createWorkers
-// requests in flight and returns when every one of them is ready. The clock starts at the first create.
-func (b *bench) measure(ctx context.Context, what string, objs []client.Object, list client.ObjectList, phase string, ready readyFunc) (phaseTimes, error) {
+// measure watches the phase's objects of one kind (list, label labelPhase=phase), then creates objs with
+// createWorkers requests in flight and returns when n objects of that kind are ready. The clock starts at the first
+// create.
+func (b *bench) measure(ctx context.Context, what string, objs []client.Object, n int, list client.ObjectList, phase string, ready readyFunc) (phaseTimes, error) {
 	ctx, cancel := context.WithTimeout(ctx, b.timeout)
 	defer cancel()
 	sel := client.MatchingLabels{labelPhase: phase}
@@ -287,16 +365,16 @@ func (b *bench) measure(ctx context.Context, what string, objs []client.Object, 
 	nReady := 0
 	progress := time.NewTicker(5 * time.Second)
 	defer progress.Stop()
-	for nReady < len(objs) {
+	for nReady < n {
 		select {
 		case c := <-created:
 			if err := onCreated(c); err != nil {
 				return t, err
 			}
 		case <-progress.C:
-			logf("%s: %d of %d ready after %.0fs", what, nReady, len(objs), time.Since(start).Seconds())
+			logf("%s: %d of %d ready after %.0fs", what, nReady, n, time.Since(start).Seconds())
 		case <-ctx.Done():
-			return t, fmt.Errorf("%d of %d ready after %s: %w%s", nReady, len(objs), time.Since(start).Round(time.Second), ctx.Err(), notReady(latest, isReady, ready))
+			return t, fmt.Errorf("%d of %d ready after %s: %w%s", nReady, n, time.Since(start).Round(time.Second), ctx.Err(), notReady(latest, isReady, ready))
 		case ev, ok := <-w.ResultChan():
 			if !ok || ev.Type == watch.Error {
 				// The server ended the watch: start again, from the current state of every object.
@@ -337,7 +415,7 @@ func (b *bench) measure(ctx context.Context, what string, objs []client.Object, 
 			return t, err
 		}
 	}
-	logf("%s: all %d ready after %.2fs", what, len(objs), t.ready.Seconds())
+	logf("%s: all %d ready after %.2fs", what, n, t.ready.Seconds())
 	return t, nil
 }
 
@@ -375,27 +453,42 @@ func deploymentReady(o client.Object) (bool, string) {
 	return ok, fmt.Sprintf("readyReplicas %d (generation %d, observed %d)", d.Status.ReadyReplicas, d.Generation, d.Status.ObservedGeneration)
 }
 
-// deletePlain deletes a phase's plain Deployments and waits until their ReplicaSets and pods are gone.
+// deletePlain deletes a phase's plain Deployments and Services and waits until their ReplicaSets, pods and
+// EndpointSlices are gone.
 func (b *bench) deletePlain(ctx context.Context, phase string) error {
-	nss := map[string]bool{}
+	var svcs []client.Object
 	for i := range namespacesPerPhase {
-		nss[namespace(phase, i)] = true
-	}
-	for ns := range nss {
+		ns := namespace(phase, i)
 		if err := b.c.DeleteAllOf(ctx, &appsv1.Deployment{}, client.InNamespace(ns), client.MatchingLabels{labelPhase: phase},
 			client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil {
 			return fmt.Errorf("deleting the Deployments of %s: %w", ns, err)
 		}
+		list := &corev1.ServiceList{}
+		if err := b.c.List(ctx, list, client.InNamespace(ns), client.MatchingLabels{labelPhase: phase}); err != nil {
+			return err
+		}
+		for j := range list.Items {
+			svcs = append(svcs, &list.Items[j])
+		}
+		if phase == phaseWarmUp {
+			break // one namespace
+		}
+	}
+	// Services have no collection delete.
+	if err := forEach(ctx, len(svcs), func(ctx context.Context, i int) error {
+		return client.IgnoreNotFound(b.c.Delete(ctx, svcs[i]))
+	}); err != nil {
+		return fmt.Errorf("deleting the Services: %w", err)
 	}
 	start := time.Now()
 	err := pollUntil(ctx, b.timeout, func() (bool, error) {
-		for _, gvk := range []string{"ReplicaSet", "Pod"} {
+		for _, gvk := range []schema.GroupVersionKind{
+			appsv1.SchemeGroupVersion.WithKind("ReplicaSetList"),
+			corev1.SchemeGroupVersion.WithKind("PodList"),
+			discoveryv1.SchemeGroupVersion.WithKind("EndpointSliceList"),
+		} {
 			list := &metav1.PartialObjectMetadataList{}
-			if gvk == "Pod" {
-				list.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("PodList"))
-			} else {
-				list.SetGroupVersionKind(appsv1.SchemeGroupVersion.WithKind("ReplicaSetList"))
-			}
+			list.SetGroupVersionKind(gvk)
 			if err := b.c.List(ctx, list, client.MatchingLabels{labelPhase: phase}, client.Limit(1)); err != nil {
 				return false, err
 			}

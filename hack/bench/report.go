@@ -19,10 +19,11 @@ type result struct {
 	readyDelay     time.Duration
 	idle           time.Duration
 
-	phaseA, phaseB        phaseTimes
-	phaseAWrites          counts
-	phaseAReconciles      float64
-	phaseAReconcileErrors float64
+	phaseA, phaseB, phaseC phaseTimes
+	usageA, usageB, usageC usage
+	phaseAWrites           counts
+	phaseAReconciles       float64
+	phaseAReconcileErrors  float64
 	// phaseAReconcileSeconds is the time spent in Reconcile during phase A, over all workers.
 	phaseAReconcileSeconds float64
 	workers                int
@@ -37,6 +38,10 @@ type result struct {
 
 // ratio is phase A's time over phase B's.
 func (r *result) ratio() float64 { return r.phaseA.ready.Seconds() / r.phaseB.ready.Seconds() }
+
+// ratioServices is phase A's time over phase C's: the operator against the same Deployments and Services made by
+// hand.
+func (r *result) ratioServices() float64 { return r.phaseA.ready.Seconds() / r.phaseC.ready.Seconds() }
 
 // print writes the table for people, then the same figures as key=value lines.
 func (r *result) print(w io.Writer) {
@@ -56,8 +61,20 @@ func (r *result) print(w io.Writer) {
 	fmt.Fprintf(tw, "  fake nodes / GPUs\t%d / %d NVIDIA-L4\t\n", r.nodes, r.gpus)
 	fmt.Fprintf(tw, "  pod ready delay\t%s\t\n", r.readyDelay)
 	fmt.Fprintf(tw, "  phase B: plain Deployments ready\t%.2f s\t(all created after %.2f s; the cluster's floor)\n", r.phaseB.ready.Seconds(), r.phaseB.created.Seconds())
+	fmt.Fprintf(tw, "  phase C: plain Deployments + Services\t%.2f s\t(all created after %.2f s; the floor for what the operator makes)\n", r.phaseC.ready.Seconds(), r.phaseC.created.Seconds())
 	fmt.Fprintf(tw, "  phase A: LLMDeployments Ready\t%.2f s\t(all created after %.2f s)\n", r.phaseA.ready.Seconds(), r.phaseA.created.Seconds())
 	fmt.Fprintf(tw, "  ratio A/B\t%.2f\t(target ≤ %.1f: %s)\n", r.ratio(), targetRatio, verdict(r.ratio() <= targetRatio))
+	fmt.Fprintf(tw, "  ratio A/C\t%.2f\t(the operator's own overhead; ≤ %.1f: %s)\n", r.ratioServices(), targetRatio, verdict(r.ratioServices() <= targetRatio))
+	for _, ph := range []struct {
+		name string
+		u    usage
+	}{{"B", r.usageB}, {"C", r.usageC}, {"A", r.usageA}} {
+		cores := sum(ph.u.cpu) / ph.u.wall.Seconds()
+		fmt.Fprintf(tw, "  CPU seconds in phase %s\t%.1f s\t(%.2f cores busy; per object ms: %s)\n", ph.name, sum(ph.u.cpu), cores,
+			topEntries(ph.u.cpu, 6, float64(r.n)/1000, "%.1f"))
+		fmt.Fprintf(tw, "  API writes in phase %s\t%d\t(%.1f per object: %s)\n", ph.name, int64(sum(ph.u.writes)), sum(ph.u.writes)/float64(r.n),
+			topEntries(ph.u.writes, 30, float64(r.n), "%.2f"))
+	}
 	fmt.Fprintf(tw, "  operator writes in phase A\t%d\t(%s; %.1f per object)\n", int64(r.phaseAWrites.total()), r.phaseAWrites, per(r.phaseAWrites.total()))
 	fmt.Fprintf(tw, "  operator reconciles in phase A\t%d\t(%.1f per object; %d errors)\n", int64(r.phaseAReconciles), per(r.phaseAReconciles), int64(r.phaseAReconcileErrors))
 	fmt.Fprintf(tw, "  operator time in Reconcile, phase A\t%.2f s\t(%d worker(s); mean %.1f ms per reconcile)\n", r.phaseAReconcileSeconds, r.workers, 1000*r.phaseAReconcileSeconds/max(r.phaseAReconciles, 1))
@@ -84,9 +101,18 @@ func (r *result) print(w io.Writer) {
 	kv("ready_delay_seconds", r.readyDelay.Seconds())
 	kv("phase_a_seconds", fmt.Sprintf("%.3f", r.phaseA.ready.Seconds()))
 	kv("phase_b_seconds", fmt.Sprintf("%.3f", r.phaseB.ready.Seconds()))
+	kv("phase_c_seconds", fmt.Sprintf("%.3f", r.phaseC.ready.Seconds()))
 	kv("ratio", fmt.Sprintf("%.3f", r.ratio()))
+	kv("ratio_services", fmt.Sprintf("%.3f", r.ratioServices()))
 	kv("phase_a_create_seconds", fmt.Sprintf("%.3f", r.phaseA.created.Seconds()))
 	kv("phase_b_create_seconds", fmt.Sprintf("%.3f", r.phaseB.created.Seconds()))
+	kv("phase_c_create_seconds", fmt.Sprintf("%.3f", r.phaseC.created.Seconds()))
+	kv("phase_a_cpu_seconds", fmt.Sprintf("%.1f", sum(r.usageA.cpu)))
+	kv("phase_b_cpu_seconds", fmt.Sprintf("%.1f", sum(r.usageB.cpu)))
+	kv("phase_c_cpu_seconds", fmt.Sprintf("%.1f", sum(r.usageC.cpu)))
+	kv("phase_a_api_writes", int64(sum(r.usageA.writes)))
+	kv("phase_b_api_writes", int64(sum(r.usageB.writes)))
+	kv("phase_c_api_writes", int64(sum(r.usageC.writes)))
 	kv("phase_a_writes", int64(r.phaseAWrites.total()))
 	for _, m := range writeMethods {
 		kv("phase_a_writes_"+m, int64(r.phaseAWrites[m]))

@@ -588,6 +588,20 @@ func (c *Cluster) BinDir() string { return c.binDir }
 // PodCIDR returns the loopback range pod IPs come from.
 func (c *Cluster) PodCIDR() string { return c.podCIDR }
 
+// PIDs returns the process ID of each running component by name (etcd, kube-apiserver, kube-controller-manager,
+// kube-scheduler, kwok), e.g. to read their CPU time from /proc.
+func (c *Cluster) PIDs() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]int, len(c.procs))
+	for _, p := range c.procs {
+		if !p.exited() {
+			out[p.name] = p.cmd.Process.Pid
+		}
+	}
+	return out
+}
+
 // LogTails returns the last n lines of each component's log, for test failure output.
 func (c *Cluster) LogTails(n int) string {
 	c.mu.Lock()
