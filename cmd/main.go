@@ -32,7 +32,7 @@ func init() {
 }
 
 func main() {
-	var configPath, metricsAddr, probeAddr string
+	var configPath, metricsAddr, probeAddr, pprofAddr string
 	var leaderElect, metricsSecure bool
 	var leaderElectionNamespace, watchNamespaces string
 	var enableWebhook, webhookManageCerts bool
@@ -44,6 +44,7 @@ func main() {
 	flag.StringVar(&configPath, "config", "", "Path of the OperatorConfig file (engine images, budgets). Empty: built-in defaults.")
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "Address of the metrics endpoint, e.g. :8080; 0 disables it.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz endpoints.")
+	flag.StringVar(&pprofAddr, "pprof-bind-address", "", "Address of the Go profiler (/debug/pprof), e.g. 127.0.0.1:6060; empty disables it. Unauthenticated: bind it to loopback.")
 	flag.BoolVar(&leaderElect, "leader-elect", false, "Elect a leader on a Lease so that only one replica reconciles.")
 	flag.StringVar(&leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader election Lease; empty: the pod's own namespace (required out of cluster).")
 	flag.StringVar(&watchNamespaces, "watch-namespaces", "", "Comma-separated namespaces to watch; empty: all. With namespaces, namespaced Roles are enough.")
@@ -88,6 +89,7 @@ func main() {
 		Cache:                         cacheOpts,
 		Metrics:                       metricsOpts,
 		HealthProbeBindAddress:        probeAddr,
+		PprofBindAddress:              pprofAddr,
 		LeaderElection:                leaderElect,
 		LeaderElectionID:              "privatellm.serving.privatellm.dev",
 		LeaderElectionNamespace:       leaderElectionNamespace,
