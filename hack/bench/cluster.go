@@ -28,20 +28,21 @@ type snapshot struct {
 	at time.Time
 	// cpu is the CPU time in seconds of each process: the cluster's components and "operator".
 	cpu map[string]float64
-	// writes counts the API server's write requests (POST, PUT, PATCH, DELETE) by resource (with subresource).
-	writes map[string]float64
+	// writes counts the API server's write requests (POST, PUT, PATCH, DELETE) by resource (with subresource),
+	// reads its other requests by verb and resource.
+	writes, reads map[string]float64
 }
 
 // usage is the difference between two snapshots.
 type usage struct {
-	wall   time.Duration
-	cpu    map[string]float64
-	writes map[string]float64
+	wall          time.Duration
+	cpu           map[string]float64
+	writes, reads map[string]float64
 }
 
 // takeSnapshot reads the processes' CPU times from /proc and the API server's request counter from its /metrics.
 func takeSnapshot(ctx context.Context, cluster *simcluster.Cluster, op *operator) (snapshot, error) {
-	s := snapshot{at: time.Now(), cpu: map[string]float64{}, writes: map[string]float64{}}
+	s := snapshot{at: time.Now(), cpu: map[string]float64{}, writes: map[string]float64{}, reads: map[string]float64{}}
 	pids := cluster.PIDs()
 	pids["operator"] = op.pid()
 	for name, pid := range pids {
@@ -56,7 +57,7 @@ func takeSnapshot(ctx context.Context, cluster *simcluster.Cluster, op *operator
 		return s, err
 	}
 	for _, x := range m {
-		if x.name != "apiserver_request_total" || !isWrite(x.labels["verb"]) {
+		if x.name != "apiserver_request_total" {
 			continue
 		}
 		res := x.labels["resource"]
@@ -66,20 +67,29 @@ func takeSnapshot(ctx context.Context, cluster *simcluster.Cluster, op *operator
 		if code := x.labels["code"]; code != "" && code[0] != '2' {
 			res += " (" + code + ")"
 		}
-		s.writes[res] += x.value
+		if isWrite(x.labels["verb"]) {
+			s.writes[res] += x.value
+		} else {
+			s.reads[x.labels["verb"]+" "+res] += x.value
+		}
 	}
 	return s, nil
 }
 
 // since is what happened between before and s.
 func (s snapshot) since(before snapshot) usage {
-	u := usage{wall: s.at.Sub(before.at), cpu: map[string]float64{}, writes: map[string]float64{}}
+	u := usage{wall: s.at.Sub(before.at), cpu: map[string]float64{}, writes: map[string]float64{}, reads: map[string]float64{}}
 	for k, v := range s.cpu {
 		u.cpu[k] = v - before.cpu[k]
 	}
 	for k, v := range s.writes {
 		if d := v - before.writes[k]; d > 0 {
 			u.writes[k] = d
+		}
+	}
+	for k, v := range s.reads {
+		if d := v - before.reads[k]; d > 0 {
+			u.reads[k] = d
 		}
 	}
 	return u

@@ -74,6 +74,8 @@ func (r *result) print(w io.Writer) {
 			topEntries(ph.u.cpu, 6, float64(r.n)/1000, "%.1f"))
 		fmt.Fprintf(tw, "  API writes in phase %s\t%d\t(%.1f per object: %s)\n", ph.name, int64(sum(ph.u.writes)), sum(ph.u.writes)/float64(r.n),
 			topEntries(ph.u.writes, 30, float64(r.n), "%.2f"))
+		fmt.Fprintf(tw, "  API reads in phase %s\t%d\t(%.1f per object: %s)\n", ph.name, int64(sum(ph.u.reads)), sum(ph.u.reads)/float64(r.n),
+			topEntries(ph.u.reads, 12, float64(r.n), "%.2f"))
 	}
 	fmt.Fprintf(tw, "  operator writes in phase A\t%d\t(%s; %.1f per object)\n", int64(r.phaseAWrites.total()), r.phaseAWrites, per(r.phaseAWrites.total()))
 	fmt.Fprintf(tw, "  operator reconciles in phase A\t%d\t(%.1f per object; %d errors)\n", int64(r.phaseAReconciles), per(r.phaseAReconciles), int64(r.phaseAReconcileErrors))
