@@ -13,13 +13,11 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -31,7 +29,6 @@ import (
 	"github.com/privatellm/privatellm/internal/config"
 	"github.com/privatellm/privatellm/internal/engine"
 	"github.com/privatellm/privatellm/internal/render"
-	"github.com/privatellm/privatellm/internal/webhook"
 )
 
 // LLMDeploymentReconciler reconciles LLMDeployments into a Deployment and a Service each.
@@ -44,20 +41,6 @@ type LLMDeploymentReconciler struct {
 	MaxConcurrentReconciles int
 
 	applier *applier
-}
-
-// CacheOptions restricts the operator's caches of Deployments, Services and Pods to the objects it manages, so
-// memory grows with LLMDeployments, not with the cluster, and drops managedFields, which the operator never reads
-// from the cache. The manager must be built with them.
-func CacheOptions() cache.Options {
-	managed := labels.SelectorFromSet(labels.Set{render.LabelManagedBy: render.ManagedByValue})
-	return cache.Options{DefaultTransform: cache.TransformStripManagedFields(), ByObject: map[client.Object]cache.ByObject{
-		&appsv1.Deployment{}: {Label: managed},
-		&corev1.Service{}:    {Label: managed},
-		&corev1.Pod{}:        {Label: managed},
-		// The admission webhook reads Nodes' names, labels and allocatable GPUs only.
-		&corev1.Node{}: {Transform: webhook.NodeCacheTransform},
-	}}
 }
 
 // +kubebuilder:rbac:groups=serving.privatellm.dev,resources=llmdeployments,verbs=get;list;watch

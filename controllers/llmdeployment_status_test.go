@@ -112,6 +112,10 @@ func TestAssess(t *testing.T) {
 			if strings.Contains(a.Message, "pod") && strings.Contains(a.Message, "-a ") {
 				t.Errorf("message %q must not name pods", a.Message)
 			}
+			// The operator assesses objects from its caches, after their transforms: same verdict.
+			if cached := assess(tc.llm, throughCache(t, tc.obs)); cached != a {
+				t.Errorf("assess on cached objects = %+v, on full objects %+v", cached, a)
+			}
 		})
 	}
 }

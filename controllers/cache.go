@@ -1,0 +1,78 @@
+package controllers
+
+import (
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/privatellm/privatellm/internal/render"
+	"github.com/privatellm/privatellm/internal/webhook"
+)
+
+// CacheOptions restricts the operator's caches of Deployments, Services and Pods to the objects it manages, so
+// memory grows with LLMDeployments, not with the cluster, and keeps of each cached object only what the operator
+// reads (see the transforms below). managedFields are never kept. The manager must be built with these options.
+//
+// Objects read through the manager's client come from these caches: a field a transform drops reads as empty.
+// Code that needs more of a Deployment or a Pod must add the field to its transform (and to the tests).
+func CacheOptions() cache.Options {
+	managed := labels.SelectorFromSet(labels.Set{render.LabelManagedBy: render.ManagedByValue})
+	return cache.Options{DefaultTransform: cache.TransformStripManagedFields(), ByObject: map[client.Object]cache.ByObject{
+		&appsv1.Deployment{}: {Label: managed, Transform: DeploymentCacheTransform},
+		&corev1.Service{}:    {Label: managed},
+		&corev1.Pod{}:        {Label: managed, Transform: PodCacheTransform},
+		// The admission webhook reads Nodes' names, labels and allocatable GPUs only.
+		&corev1.Node{}: {Transform: webhook.NodeCacheTransform},
+	}}
+}
+
+// cachedMeta is the metadata every transform keeps: identity, labels, owners and lifecycle, no annotations and
+// no managedFields.
+func cachedMeta(m *metav1.ObjectMeta) metav1.ObjectMeta {
+	return metav1.ObjectMeta{
+		Name: m.Name, Namespace: m.Namespace, UID: m.UID, ResourceVersion: m.ResourceVersion, Generation: m.Generation,
+		CreationTimestamp: m.CreationTimestamp, DeletionTimestamp: m.DeletionTimestamp, Labels: m.Labels,
+		OwnerReferences: m.OwnerReferences,
+	}
+}
+
+// DeploymentCacheTransform keeps of a Deployment what the reconciler reads: its generation (the applier's skip
+// key), replicas, progress deadline and selector, and its status. The pod template, most of a Deployment's
+// size, is the operator's own rendering and is never read back.
+func DeploymentCacheTransform(obj any) (any, error) {
+	d, ok := obj.(*appsv1.Deployment)
+	if !ok {
+		return obj, nil
+	}
+	return &appsv1.Deployment{
+		TypeMeta:   d.TypeMeta,
+		ObjectMeta: cachedMeta(&d.ObjectMeta),
+		Spec: appsv1.DeploymentSpec{
+			Replicas: d.Spec.Replicas, Selector: d.Spec.Selector, ProgressDeadlineSeconds: d.Spec.ProgressDeadlineSeconds,
+		},
+		Status: d.Status,
+	}, nil
+}
+
+// PodCacheTransform keeps of a Pod what status and autoscaling read: per container its name, image and ports
+// (the metrics URL), the node, and the whole status (phase, conditions, IPs, container states). Arguments,
+// environment, probes, volumes and placement are dropped.
+func PodCacheTransform(obj any) (any, error) {
+	p, ok := obj.(*corev1.Pod)
+	if !ok {
+		return obj, nil
+	}
+	containers := make([]corev1.Container, len(p.Spec.Containers))
+	for i, c := range p.Spec.Containers {
+		containers[i] = corev1.Container{Name: c.Name, Image: c.Image, Ports: c.Ports}
+	}
+	return &corev1.Pod{
+		TypeMeta:   p.TypeMeta,
+		ObjectMeta: cachedMeta(&p.ObjectMeta),
+		Spec:       corev1.PodSpec{NodeName: p.Spec.NodeName, Containers: containers},
+		Status:     p.Status,
+	}, nil
+}
