@@ -13,6 +13,7 @@ import (
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -57,6 +58,9 @@ type AutoscalerReconciler struct {
 	// HTTP reads the engines' /metrics; nil uses a client with scrapeTimeout.
 	HTTP *http.Client
 }
+
+// conflictRetry is how soon a pass whose status patch met a newer object looks again.
+const conflictRetry = 200 * time.Millisecond
 
 // Reconcile looks at one autoscaled LLMDeployment's metrics and decides its replicas, then comes back after the
 // autoscaling interval.
@@ -104,6 +108,7 @@ func (r *AutoscalerReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		st = &servingv1alpha1.AutoscalingStatus{}
 		llm.Status.Autoscaling = st
 	}
+	scaled := false
 	if d.Desired != current {
 		// The cache may lag behind a scale this autoscaler just made: the live scale subresource decides.
 		scale := &autoscalingv1.Scale{}
@@ -115,6 +120,7 @@ func (r *AutoscalerReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 			if err := r.SubResource("scale").Update(ctx, llm, client.WithSubResourceBody(scale)); err != nil {
 				return ctrl.Result{}, fmt.Errorf("scaling to %d: %w", d.Desired, err)
 			}
+			scaled = true
 			now := metav1.Now()
 			st.LastScaleTime, st.LastDecision = &now, d.Reason
 			if r.Recorder != nil {
@@ -130,7 +136,18 @@ func (r *AutoscalerReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	}
 	st.DesiredReplicas, st.Recommendations = d.Desired, d.History
 	if !equality.Semantic.DeepEqual(before.Status.Autoscaling, llm.Status.Autoscaling) {
-		if err := r.Status().Patch(ctx, llm, client.MergeFrom(before)); err != nil {
+		// A pass that scaled writes its decision whatever else changed meanwhile (the reconciler's own status
+		// patch follows every scale). Any other pass writes only onto the object it read: right after a scale the
+		// cache can hold the new replicas but not yet the status recording the scale, and a pass on that mix
+		// would overwrite the decision with a "hold". It looks again shortly, from a cache that has caught up.
+		patch := client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})
+		if scaled {
+			patch = client.MergeFrom(before)
+		}
+		if err := r.Status().Patch(ctx, llm, patch); err != nil {
+			if apierrors.IsConflict(err) {
+				return ctrl.Result{RequeueAfter: conflictRetry}, nil
+			}
 			return ctrl.Result{}, fmt.Errorf("patching status.autoscaling: %w", err)
 		}
 	}
