@@ -1,34 +1,41 @@
 // Command bench is the operator's control-plane benchmark on the simulated GPU cluster (test/simcluster).
 //
 // It measures how long the operator takes to turn N LLMDeployments into N Ready models, against the cluster's own
-// floor: N plain apps/v1 Deployments whose pod templates are exactly what the operator renders. Then it watches the
-// operator while nothing changes and reports the write requests it still sends, and its memory.
+// floor: N plain apps/v1 Deployments whose pod templates are exactly what the operator renders, alone and with the
+// Services the operator renders. Then it watches the operator while nothing changes and reports the write requests
+// it still sends, and its memory.
 //
-//	go run ./hack/bench [-n 200] [-idle 60s] [-ready-delay 0] [-keep]
+//	go run ./hack/bench [-n 200] [-idle 60s] [-ready-delay 0] [-profile-dir DIR] [-keep]
 //	make bench BENCH_ARGS="-n 1000"
 //
 // The run, in order:
 //
-//  1. Start a simulated cluster with ceil(2N/8)+2 fake nodes of 8 NVIDIA L4 GPUs each (room for both phases'
-//     pods at once), install the CRD, build ./cmd and start the operator as a subprocess (default configuration,
-//     metrics on a free loopback port, log to a file).
-//  2. Warm-up: a few plain Deployments are created, become Ready and are deleted, so neither phase pays for the
+//  1. Start a simulated cluster with ceil(2N/8)+2 fake nodes of 8 NVIDIA L4 GPUs each (room for two phases' pods
+//     at once; pod IPs from 10.244.0.0/16, see benchPodCIDR), install the CRD, build ./cmd and start the operator
+//     as a subprocess (default configuration, metrics on a free loopback port, log to a file).
+//  2. Warm-up: a few plain Deployments are created, become Ready and are deleted, so no phase pays for the
 //     cluster's first pods.
 //  3. Phase B, the floor: N plain Deployments (rendered with internal/engine and internal/render from the
 //     server-defaulted LLMDeployments, minus the operator's labels and owner, so the operator never sees them) are
 //     created as fast as possible; the phase ends when every one has readyReplicas 1 at its current generation.
-//     They are then deleted and their pods awaited, so phase A finds the same empty cluster. The operator is
-//     running but idle throughout.
-//  4. Phase A: N LLMDeployments (1 × NVIDIA-L4 each) are created as fast as possible; the phase ends when every
+//     They are then deleted and their pods awaited, so the next phase finds the same empty cluster. The operator
+//     is running but idle throughout.
+//  4. Phase C: the same, each Deployment preceded by the Service the operator would render for it (relabelled
+//     likewise): what one would write by hand to get what an LLMDeployment gives.
+//  5. Phase A: N LLMDeployments (1 × NVIDIA-L4 each) are created as fast as possible; the phase ends when every
 //     one is Ready=True with status.observedGeneration equal to its generation.
-//  5. Idle window: with the N models Ready, the operator's own rest_client_requests_total counter (its /metrics)
+//  6. Idle window: with the N models Ready, the operator's own rest_client_requests_total counter (its /metrics)
 //     is read before and after the window; POST, PUT, PATCH and DELETE requests in between are writes it made
 //     while nothing changed. Then its peak (VmHWM) and current (VmRSS) resident memory are read from /proc.
 //
-// B runs before A so that the idle window and the memory reading happen with the N LLMDeployments in place, and
-// so that the operator never has deletions of its own objects to process while the floor is measured.
+// Around each measured phase the CPU time of every process (from /proc) and the API server's apiserver_request_total
+// are read, so the report shows where a phase's time went: on a machine whose cores the control plane saturates,
+// a phase lasts as long as the CPU work it causes. -profile-dir adds CPU profiles of the API server and the operator.
+//
+// The plain phases run before A so that the idle window and the memory reading happen with the N LLMDeployments
+// in place, and so that the operator never has deletions of its own objects to process while a floor is measured.
 // Readiness is followed with a watch (one per phase), which timestamps the last transition exactly and costs the
-// cluster the same in both phases.
+// cluster the same in every phase.
 package main
 
 import (
