@@ -76,6 +76,7 @@ func podStages(s stageSettings) []string {
 		"__CRASH_INTERVAL_MS__", strconv.FormatInt(s.crashRestartInterval.Milliseconds(), 10),
 		"__POD_NETWORK__", podNetworkTemplate,
 		"__INIT_CONTAINERS__", initContainersTemplate,
+		"__UNREADY_CONDITIONS__", unreadyConditionsTemplate,
 	)
 	stages := make([]string, len(podStageTemplates))
 	for i, t := range podStageTemplates {
@@ -88,6 +89,28 @@ func podStages(s stageSettings) []string {
 func annotationExpr(key string) string {
 	return fmt.Sprintf(`.metadata.annotations["%s"]`, key)
 }
+
+// unreadyConditionsTemplate is the conditions of a pod whose containers run but are not ready (loading, or
+// between crashes), as the kubelet reports them; it needs $now.
+const unreadyConditionsTemplate = `{{ $unready := list }}
+      {{ range .spec.containers }}{{ $unready = append $unready .name }}{{ end }}
+      conditions:
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "True"
+        type: PodReadyToStartContainers
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "True"
+        type: Initialized
+      - lastTransitionTime: {{ $now | Quote }}
+        message: {{ printf "containers with unready status: [%s]" ( join " " $unready ) | Quote }}
+        reason: ContainersNotReady
+        status: "False"
+        type: Ready
+      - lastTransitionTime: {{ $now | Quote }}
+        message: {{ printf "containers with unready status: [%s]" ( join " " $unready ) | Quote }}
+        reason: ContainersNotReady
+        status: "False"
+        type: ContainersReady`
 
 // podNetworkTemplate fills in the host and pod IPs as kwok's own pod-ready stage does (pod IPs come from
 // kwok's --cidr).
@@ -170,25 +193,7 @@ spec:
   next:
     statusTemplate: |
       {{ $now := Now }}
-      {{ $unready := list }}
-      {{ range .spec.containers }}{{ $unready = append $unready .name }}{{ end }}
-      conditions:
-      - lastTransitionTime: {{ $now | Quote }}
-        status: "True"
-        type: PodReadyToStartContainers
-      - lastTransitionTime: {{ $now | Quote }}
-        status: "True"
-        type: Initialized
-      - lastTransitionTime: {{ $now | Quote }}
-        message: {{ printf "containers with unready status: [%s]" ( join " " $unready ) | Quote }}
-        reason: ContainersNotReady
-        status: "False"
-        type: Ready
-      - lastTransitionTime: {{ $now | Quote }}
-        message: {{ printf "containers with unready status: [%s]" ( join " " $unready ) | Quote }}
-        reason: ContainersNotReady
-        status: "False"
-        type: ContainersReady
+      __UNREADY_CONDITIONS__
       containerStatuses:
       {{ range .spec.containers }}
       - image: {{ .image | Quote }}
@@ -332,25 +337,7 @@ spec:
     statusTemplate: |
       {{ $now := Now }}
       {{ $root := . }}
-      {{ $unready := list }}
-      {{ range .spec.containers }}{{ $unready = append $unready .name }}{{ end }}
-      conditions:
-      - lastTransitionTime: {{ $now | Quote }}
-        status: "True"
-        type: PodReadyToStartContainers
-      - lastTransitionTime: {{ $now | Quote }}
-        status: "True"
-        type: Initialized
-      - lastTransitionTime: {{ $now | Quote }}
-        message: {{ printf "containers with unready status: [%s]" ( join " " $unready ) | Quote }}
-        reason: ContainersNotReady
-        status: "False"
-        type: Ready
-      - lastTransitionTime: {{ $now | Quote }}
-        message: {{ printf "containers with unready status: [%s]" ( join " " $unready ) | Quote }}
-        reason: ContainersNotReady
-        status: "False"
-        type: ContainersReady
+      __UNREADY_CONDITIONS__
       containerStatuses:
       {{ range .spec.containers }}
       - image: {{ .image | Quote }}
