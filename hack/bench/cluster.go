@@ -10,10 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-
-	"github.com/privatellm/privatellm/test/simcluster"
 )
 
 // Where a phase's time goes. The simulated cluster runs on the same few cores as the operator, so a phase whose
@@ -40,11 +37,11 @@ type usage struct {
 	writes, reads map[string]float64
 }
 
-// takeSnapshot reads the processes' CPU times from /proc and the API server's request counter from its /metrics.
-func takeSnapshot(ctx context.Context, cluster *simcluster.Cluster, op *operator) (snapshot, error) {
+// snapshot reads the processes' CPU times from /proc and the API server's request counter from its /metrics.
+func (b *bench) snapshot(ctx context.Context) (snapshot, error) {
 	s := snapshot{at: time.Now(), cpu: map[string]float64{}, writes: map[string]float64{}, reads: map[string]float64{}}
-	pids := cluster.PIDs()
-	pids["operator"] = op.pid()
+	pids := b.cluster.PIDs()
+	pids["operator"] = b.op.pid()
 	for name, pid := range pids {
 		secs, err := cpuSeconds(pid)
 		if err != nil {
@@ -52,7 +49,7 @@ func takeSnapshot(ctx context.Context, cluster *simcluster.Cluster, op *operator
 		}
 		s.cpu[name] = secs
 	}
-	m, err := apiServerMetrics(ctx, cluster.RESTConfig())
+	m, err := apiServerMetrics(ctx, b.api)
 	if err != nil {
 		return s, err
 	}
@@ -153,15 +150,11 @@ func cpuSeconds(pid int) (float64, error) {
 	return (utime + stime) / clockTicks, nil
 }
 
-// apiServerMetrics reads the API server's /metrics with the cluster's admin credentials.
-func apiServerMetrics(ctx context.Context, cfg *rest.Config) (metrics, error) {
-	cfg = rest.CopyConfig(cfg)
-	cfg.Timeout = 10 * time.Second
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
-	raw, err := cs.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
+// apiServerMetrics reads the API server's /metrics.
+func apiServerMetrics(ctx context.Context, api rest.Interface) (metrics, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	raw, err := api.Get().AbsPath("/metrics").DoRaw(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("reading the API server's metrics: %w", err)
 	}
@@ -170,18 +163,12 @@ func apiServerMetrics(ctx context.Context, cfg *rest.Config) (metrics, error) {
 
 // profileAPIServer records a CPU profile of the API server for d into path, in the background; the returned
 // function waits for it and returns its error. The cluster must have been started with --profiling=true.
-func profileAPIServer(ctx context.Context, cfg *rest.Config, d time.Duration, path string) func() error {
+func profileAPIServer(ctx context.Context, api rest.Interface, d time.Duration, path string) func() error {
 	done := make(chan error, 1)
 	go func() {
-		cfg := rest.CopyConfig(cfg)
-		cfg.Timeout = d + 30*time.Second
-		cs, err := kubernetes.NewForConfig(cfg)
-		if err != nil {
-			done <- err
-			return
-		}
-		raw, err := cs.CoreV1().RESTClient().Get().AbsPath("/debug/pprof/profile").
-			Param("seconds", strconv.Itoa(int(d.Seconds()))).DoRaw(ctx)
+		ctx, cancel := context.WithTimeout(ctx, d+30*time.Second)
+		defer cancel()
+		raw, err := api.Get().AbsPath("/debug/pprof/profile").Param("seconds", strconv.Itoa(int(d.Seconds()))).DoRaw(ctx)
 		if err != nil {
 			done <- fmt.Errorf("profiling the API server: %w", err)
 			return

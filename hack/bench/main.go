@@ -52,6 +52,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -153,7 +154,11 @@ func run(ctx context.Context, o options) error {
 	logf("operator pid %d, metrics %s, log %s", op.pid(), op.metricsURL, op.log)
 
 	r := &result{n: o.n, nodes: nodes[0].Count, gpus: nodes[0].Count * nodes[0].GPU.Count, idle: o.idle, readyDelay: o.readyDelay}
-	b := &bench{c: c, cluster: cluster, op: op, n: o.n, timeout: o.timeout}
+	cs, err := kubernetes.NewForConfig(cluster.RESTConfig())
+	if err != nil {
+		return err
+	}
+	b := &bench{c: c, cluster: cluster, api: cs.CoreV1().RESTClient(), op: op, n: o.n, timeout: o.timeout}
 	if o.profileDir != "" {
 		if err := os.MkdirAll(o.profileDir, 0o755); err != nil {
 			return err

@@ -14,6 +14,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // buildManager builds the operator from ./cmd, as the end-to-end tests do.
@@ -205,7 +208,8 @@ func (o *operator) scrape(ctx context.Context) (metrics, error) {
 	return parseMetrics(resp.Body)
 }
 
-// sample is one series of the Prometheus text format.
+// sample is one series of a scrape: a counter, gauge or untyped value, or a histogram's or summary's _sum and
+// _count, under the name the text format gives it.
 type sample struct {
 	name   string
 	labels map[string]string
@@ -215,65 +219,38 @@ type sample struct {
 // metrics are the series of one scrape.
 type metrics []sample
 
-// parseMetrics reads the Prometheus text exposition format: `name{label="value",...} value`, comments skipped.
+// parseMetrics reads the Prometheus text exposition format with the Prometheus parser.
 func parseMetrics(r io.Reader) (metrics, error) {
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := p.TextToMetricFamilies(r)
+	if err != nil {
+		return nil, fmt.Errorf("parsing metrics: %w", err)
+	}
 	var out metrics
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		s := sample{labels: map[string]string{}}
-		rest := line
-		if i := strings.IndexAny(line, "{ "); i >= 0 && line[i] == '{' {
-			s.name = line[:i]
-			end := strings.LastIndex(line, "}")
-			if end < i {
-				return nil, fmt.Errorf("malformed metric line %q", line)
+	for name, f := range families {
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
 			}
-			parseLabels(line[i+1:end], s.labels)
-			rest = line[end+1:]
-		} else if i >= 0 {
-			s.name, rest = line[:i], line[i:]
-		}
-		f := strings.Fields(rest)
-		if len(f) == 0 {
-			return nil, fmt.Errorf("metric line without a value: %q", line)
-		}
-		v, err := strconv.ParseFloat(f[0], 64)
-		if err != nil {
-			return nil, fmt.Errorf("metric line %q: %w", line, err)
-		}
-		s.value = v
-		out = append(out, s)
-	}
-	return out, sc.Err()
-}
-
-// parseLabels reads `a="x",b="y"` (values with backslash escapes) into m.
-func parseLabels(s string, m map[string]string) {
-	for s != "" {
-		eq := strings.Index(s, "=\"")
-		if eq < 0 {
-			return
-		}
-		name := strings.TrimLeft(s[:eq], ", ")
-		var val strings.Builder
-		i := eq + 2
-		for ; i < len(s) && s[i] != '"'; i++ {
-			if s[i] == '\\' && i+1 < len(s) {
-				i++
+			add := func(name string, v float64) { out = append(out, sample{name: name, labels: labels, value: v}) }
+			switch {
+			case m.Counter != nil:
+				add(name, m.GetCounter().GetValue())
+			case m.Gauge != nil:
+				add(name, m.GetGauge().GetValue())
+			case m.Untyped != nil:
+				add(name, m.GetUntyped().GetValue())
+			case m.Histogram != nil:
+				add(name+"_sum", m.GetHistogram().GetSampleSum())
+				add(name+"_count", float64(m.GetHistogram().GetSampleCount()))
+			case m.Summary != nil:
+				add(name+"_sum", m.GetSummary().GetSampleSum())
+				add(name+"_count", float64(m.GetSummary().GetSampleCount()))
 			}
-			val.WriteByte(s[i])
 		}
-		m[name] = val.String()
-		if i+1 >= len(s) {
-			return
-		}
-		s = s[i+1:]
 	}
+	return out, nil
 }
 
 // writeMethods are the HTTP methods that change something on the API server.

@@ -19,6 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/privatellm/privatellm/api/v1alpha1"
@@ -53,6 +54,8 @@ const (
 type bench struct {
 	c       client.WithWatch
 	cluster *simcluster.Cluster
+	// api is the cluster's core REST client, for the API server's /metrics and profiles.
+	api     rest.Interface
 	op      *operator
 	n       int
 	timeout time.Duration
@@ -266,20 +269,20 @@ func (b *bench) phaseA(ctx context.Context, r *result) error {
 // observe runs a measured phase between two snapshots of the processes' CPU times and the API server's writes,
 // and profiles the API server meanwhile when asked to.
 func (b *bench) observe(ctx context.Context, phase string, measure func() error) (usage, error) {
-	start, err := takeSnapshot(ctx, b.cluster, b.op)
+	start, err := b.snapshot(ctx)
 	if err != nil {
 		return usage{}, err
 	}
 	var profiled []func() error
 	if b.profileDir != "" {
 		profiled = append(profiled,
-			profileAPIServer(ctx, b.cluster.RESTConfig(), b.profileFor, filepath.Join(b.profileDir, "kube-apiserver-"+phase+".pprof")),
+			profileAPIServer(ctx, b.api, b.profileFor, filepath.Join(b.profileDir, "kube-apiserver-"+phase+".pprof")),
 			b.op.profile(ctx, b.profileFor, filepath.Join(b.profileDir, "operator-"+phase+".pprof")))
 	}
 	if err := measure(); err != nil {
 		return usage{}, err
 	}
-	end, err := takeSnapshot(ctx, b.cluster, b.op)
+	end, err := b.snapshot(ctx)
 	if err != nil {
 		return usage{}, err
 	}
