@@ -118,7 +118,7 @@ func readyPodIPs(ns, name string) []string {
 func TestAutoscalerUnderLoad(t *testing.T) {
 	ns := namespace(t)
 	must(t)(kubectl("-n", ns, "apply", "-f", writeManifest(t, autoscaledManifest)))
-	waitFor(t, ns, "autoscaled", ready(1))
+	waitFor(t, ns, "autoscaled", testutil.ReadyWith(1))
 
 	var maxSeen atomic.Int32
 	watchCtx, stopWatch := context.WithCancel(context.Background())
@@ -146,7 +146,7 @@ func TestAutoscalerUnderLoad(t *testing.T) {
 		}
 		return nil
 	})
-	waitFor(t, ns, "autoscaled", ready(3))
+	waitFor(t, ns, "autoscaled", testutil.ReadyWith(3))
 	allReady := time.Since(step)
 
 	// Steady load: 20s without a change.
@@ -209,9 +209,9 @@ spec:
     scaleDownStabilizationWindow: 4s
 `, simcluster.AnnotationFailMetrics)
 	must(t)(kubectl("-n", ns, "apply", "-f", writeManifest(t, manifest)))
-	waitFor(t, ns, "broken", ready(1))
+	waitFor(t, ns, "broken", testutil.ReadyWith(1))
 	must(t)(kubectl("-n", ns, "scale", "llmdeployment/broken", "--replicas=3"))
-	waitFor(t, ns, "broken", ready(3))
+	waitFor(t, ns, "broken", testutil.ReadyWith(3))
 	// A negative check needs a span of time: well past the down window and several intervals.
 	time.Sleep(10 * time.Second)
 	l := llm(t, ns, "broken")

@@ -76,24 +76,7 @@ func llm(t *testing.T, ns, name string) *v1.LLMDeployment {
 // waitFor polls the LLMDeployment until check accepts it.
 func waitFor(t *testing.T, ns, name string, check func(*v1.LLMDeployment) error) *v1.LLMDeployment {
 	t.Helper()
-	l := &v1.LLMDeployment{}
-	testutil.Eventually(t, timeout, func() error {
-		if err := c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, l); err != nil {
-			return err
-		}
-		return check(l)
-	})
-	return l
-}
-
-func ready(want int32) func(*v1.LLMDeployment) error {
-	return func(l *v1.LLMDeployment) error {
-		r := meta.FindStatusCondition(l.Status.Conditions, v1.ConditionReady)
-		if l.Status.ObservedGeneration != l.Generation || r == nil || r.Status != metav1.ConditionTrue || l.Status.ReadyReplicas != want {
-			return fmt.Errorf("not ready with %d replicas: generation %d observed %d, ready %d, Ready %+v", want, l.Generation, l.Status.ObservedGeneration, l.Status.ReadyReplicas, r)
-		}
-		return nil
-	}
+	return testutil.WaitForLLM(t, c, ns, name, timeout, check)
 }
 
 func stalled(reason string) func(*v1.LLMDeployment) error {
@@ -137,7 +120,7 @@ func TestSamplesLandOnTheirGPUs(t *testing.T) {
 		{tgiSample, "mistral-7b-tgi", "NVIDIA-A100-SXM4-40GB", 1},
 	} {
 		must(t)(kubectl("-n", ns, "apply", "-f", s.file))
-		l := waitFor(t, ns, s.name, ready(1))
+		l := waitFor(t, ns, s.name, testutil.ReadyWith(1))
 		if got := testutil.KStatus(t, l); got != kstatus.CurrentStatus {
 			t.Errorf("%s: kstatus %s, want Current", s.name, got)
 		}
@@ -169,10 +152,10 @@ func TestSamplesLandOnTheirGPUs(t *testing.T) {
 func TestScaleAndOverflow(t *testing.T) {
 	ns := namespace(t)
 	must(t)(kubectl("-n", ns, "apply", "-f", l4Sample))
-	waitFor(t, ns, "llama-8b-awq", ready(1))
+	waitFor(t, ns, "llama-8b-awq", testutil.ReadyWith(1))
 
 	must(t)(kubectl("-n", ns, "scale", "llmdeployment/llama-8b-awq", "--replicas=3"))
-	waitFor(t, ns, "llama-8b-awq", ready(3))
+	waitFor(t, ns, "llama-8b-awq", testutil.ReadyWith(3))
 	if got := len(pods(t, ns, "llama-8b-awq")); got != 3 {
 		t.Errorf("%d pods, want 3", got)
 	}
@@ -212,7 +195,7 @@ func TestMissingProductIsStalled(t *testing.T) {
 func TestSpecChangeRollsOut(t *testing.T) {
 	ns := namespace(t)
 	must(t)(kubectl("-n", ns, "apply", "-f", tgiSample))
-	waitFor(t, ns, "mistral-7b-tgi", ready(1))
+	waitFor(t, ns, "mistral-7b-tgi", testutil.ReadyWith(1))
 	before := pods(t, ns, "mistral-7b-tgi")[0].Name
 
 	must(t)(kubectl("-n", ns, "patch", "llmdeployment/mistral-7b-tgi", "--type=merge", "-p", `{"spec":{"maxModelLen":4096}}`))
@@ -220,7 +203,7 @@ func TestSpecChangeRollsOut(t *testing.T) {
 		if l.Generation != 2 {
 			return fmt.Errorf("generation %d", l.Generation)
 		}
-		if err := ready(1)(l); err != nil {
+		if err := testutil.ReadyWith(1)(l); err != nil {
 			return err
 		}
 		ps := pods(t, ns, "mistral-7b-tgi")
@@ -258,7 +241,7 @@ func TestCrashLoopIsStalled(t *testing.T) {
 func TestDeleteRemovesChildren(t *testing.T) {
 	ns := namespace(t)
 	must(t)(kubectl("-n", ns, "apply", "-f", l4Sample))
-	waitFor(t, ns, "llama-8b-awq", ready(1))
+	waitFor(t, ns, "llama-8b-awq", testutil.ReadyWith(1))
 	must(t)(kubectl("-n", ns, "delete", "llmdeployment/llama-8b-awq", "--wait=true", "--timeout=60s"))
 	key := client.ObjectKey{Namespace: ns, Name: "llama-8b-awq"}
 	testutil.Eventually(t, timeout, func() error {
@@ -294,7 +277,7 @@ func TestOperatorRestartMidRollout(t *testing.T) {
 		t.Fatal(err)
 	}
 	restarted = true
-	waitFor(t, ns, "llama-70b-fp8", ready(2))
+	waitFor(t, ns, "llama-70b-fp8", testutil.ReadyWith(2))
 
 	deploys := &appsv1.DeploymentList{}
 	if err := c.List(context.Background(), deploys, client.InNamespace(ns)); err != nil {

@@ -20,7 +20,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -111,25 +110,7 @@ func (e *env) deleteNamespace(t *testing.T, ns string) {
 // waitFor polls an LLMDeployment until check accepts it.
 func (e *env) waitFor(t *testing.T, ns, name string, d time.Duration, check func(*v1.LLMDeployment) error) *v1.LLMDeployment {
 	t.Helper()
-	l := &v1.LLMDeployment{}
-	testutil.Eventually(t, d, func() error {
-		if err := e.admin.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, l); err != nil {
-			return err
-		}
-		return check(l)
-	})
-	return l
-}
-
-func ready(want int32) func(*v1.LLMDeployment) error {
-	return func(l *v1.LLMDeployment) error {
-		r := meta.FindStatusCondition(l.Status.Conditions, v1.ConditionReady)
-		if l.Status.ObservedGeneration != l.Generation || r == nil || r.Status != metav1.ConditionTrue || l.Status.ReadyReplicas != want {
-			return fmt.Errorf("not ready with %d replicas: generation %d observed %d, ready %d, Ready %+v",
-				want, l.Generation, l.Status.ObservedGeneration, l.Status.ReadyReplicas, r)
-		}
-		return nil
-	}
+	return testutil.WaitForLLM(t, e.admin, ns, name, d, check)
 }
 
 // serviceAccountKubeconfig writes a kubeconfig that authenticates as a ServiceAccount, with a token from the
@@ -322,7 +303,7 @@ func testOperatorIdentity(t *testing.T, e *env) {
 	const ns = "team-a"
 	e.namespace(t, ns)
 	e.must(t)(e.kubectl("-n", ns, "apply", "-f", l4Sample))
-	l := e.waitFor(t, ns, sampleName, timeout, ready(1))
+	l := e.waitFor(t, ns, sampleName, timeout, testutil.ReadyWith(1))
 	if got := testutil.KStatus(t, l); got != kstatus.CurrentStatus {
 		t.Errorf("kstatus %s, want Current", got)
 	}
@@ -479,7 +460,7 @@ func testLeaderFailover(t *testing.T, e *env) {
 	}
 	const ns = "team-a"
 	// The leader is working: the sample stays Ready under it.
-	e.waitFor(t, ns, sampleName, timeout, ready(1))
+	e.waitFor(t, ns, sampleName, timeout, testutil.ReadyWith(1))
 
 	leader.kill()
 	killed := time.Now()
@@ -507,7 +488,7 @@ func testLeaderFailover(t *testing.T, e *env) {
 	if failover > bound {
 		t.Errorf("failover took %s, want at most %s", failover.Round(100*time.Millisecond), bound)
 	}
-	e.waitFor(t, ns, sampleName, timeout, ready(2))
+	e.waitFor(t, ns, sampleName, timeout, testutil.ReadyWith(2))
 	follower.stop()
 }
 

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/privatellm/privatellm/api/v1alpha1"
+	"github.com/privatellm/privatellm/test/testutil"
 )
 
 func clientsetFor(t *testing.T, cfg *rest.Config) kubernetes.Interface {
@@ -44,7 +45,7 @@ func testNoDrift(t *testing.T, e *env) {
 				return e.must(t)(e.kubectl(append(append([]string{"-n", ns}, mode.apply...), "-f", l4Sample)...))
 			}
 			apply()
-			before := e.waitFor(t, ns, sampleName, timeout, ready(1))
+			before := e.waitFor(t, ns, sampleName, timeout, testutil.ReadyWith(1))
 
 			out := apply()
 			after := get(t, e, ns)
@@ -61,7 +62,7 @@ func testNoDrift(t *testing.T, e *env) {
 				t.Fatalf("sample replicas %v, want the default 1", before.Spec.Replicas)
 			}
 			e.must(t)(e.kubectl("-n", ns, "scale", "llmdeployment/"+sampleName, "--replicas=2"))
-			scaled := e.waitFor(t, ns, sampleName, timeout, ready(2))
+			scaled := e.waitFor(t, ns, sampleName, timeout, testutil.ReadyWith(2))
 			apply()
 			after = get(t, e, ns)
 			if after.Spec.Replicas == nil || *after.Spec.Replicas != 2 {
