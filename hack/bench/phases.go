@@ -163,12 +163,14 @@ func (b *bench) plainObjects(ctx context.Context, phase string, n int, withServi
 		d.Spec.Template.Labels[labelPhase] = phase
 		deploys[i] = d
 
-		svc := render.Service(llm, plan)
-		relabel(svc.Labels)
-		relabel(svc.Spec.Selector)
-		delete(svc.Spec.Selector, labelPhase)
-		svc.Labels[labelPhase] = phase
-		svcs[i] = svc
+		if withServices {
+			svc := render.Service(llm, plan)
+			relabel(svc.Labels)
+			relabel(svc.Spec.Selector)
+			delete(svc.Spec.Selector, labelPhase)
+			svc.Labels[labelPhase] = phase
+			svcs[i] = svc
+		}
 		return nil
 	})
 	if !withServices {
