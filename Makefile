@@ -30,8 +30,9 @@ help: ## Show this help.
 ##@ Development
 
 .PHONY: manifests
-manifests: controller-gen ## Generate the CRD and RBAC manifests from the Go markers.
+manifests: controller-gen ## Generate the CRD (Go markers plus the engine registry's rules) and RBAC manifests.
 	$(CONTROLLER_GEN) rbac:roleName=privatellm-manager crd paths="./api/...;./controllers/...;./internal/webhook/..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	go run ./hack/crd-engine-rules config/crd/bases/serving.privatellm.dev_llmdeployments.yaml
 	hack/sync-chart.sh
 
 .PHONY: generate

@@ -21,6 +21,7 @@ import (
 	servingv1alpha1 "github.com/privatellm/privatellm/api/v1alpha1"
 	"github.com/privatellm/privatellm/controllers"
 	"github.com/privatellm/privatellm/internal/config"
+	"github.com/privatellm/privatellm/internal/engine"
 	"github.com/privatellm/privatellm/internal/webhook"
 )
 
@@ -134,7 +135,11 @@ func main() {
 		log.Error(err, "Unable to add the readiness check")
 		os.Exit(1)
 	}
-	log.Info("Starting the manager", "vllmImage", cfg.Engines.VLLM.Image, "tgiImage", cfg.Engines.TGI.Image)
+	images := make([]any, 0, 2*len(cfg.Engines))
+	for _, name := range engine.Names() {
+		images = append(images, string(name)+"Image", cfg.Engines[name].Image)
+	}
+	log.Info("Starting the manager", images...)
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		log.Error(err, "The manager stopped with an error")
 		os.Exit(1)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"strconv"
 	"sync"
 	"time"
@@ -25,6 +24,7 @@ import (
 	servingv1alpha1 "github.com/privatellm/privatellm/api/v1alpha1"
 	"github.com/privatellm/privatellm/internal/autoscaler"
 	"github.com/privatellm/privatellm/internal/engine"
+	"github.com/privatellm/privatellm/internal/enginemetrics"
 	"github.com/privatellm/privatellm/internal/render"
 )
 
@@ -47,16 +47,13 @@ var (
 	registerAutoscalerMetrics sync.Once
 )
 
-// scrapeTimeout bounds one replica's metrics read.
-const scrapeTimeout = 2 * time.Second
-
 // AutoscalerReconciler scales LLMDeployments that have spec.autoscaling on their engines' metrics, writing
 // spec.replicas through the /scale subresource as an HPA would.
 type AutoscalerReconciler struct {
 	client.Client
 	Recorder events.EventRecorder
-	// HTTP reads the engines' /metrics; nil uses a client with scrapeTimeout.
-	HTTP *http.Client
+
+	scraper *enginemetrics.Scraper
 }
 
 // conflictRetry is how soon a pass whose status patch met a newer object looks again.
@@ -83,8 +80,9 @@ func (r *AutoscalerReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	if err := r.List(ctx, pods, client.InNamespace(llm.Namespace), client.MatchingLabels(render.SelectorLabels(llm))); err != nil {
 		return ctrl.Result{}, fmt.Errorf("listing pods: %w", err)
 	}
-	names := autoscaler.MetricNames(as.Metric, engineMetrics(llm.Spec.EffectiveEngine()))
-	values, failures := r.scrape(ctx, pods.Items, names)
+	em := engine.FactsOf(llm.Spec.EffectiveEngine()).Metrics
+	names := autoscaler.MetricNames(as.Metric, em)
+	values, failures := r.scrape(ctx, pods.Items, names, em)
 	if failures > 0 {
 		autoscalerScrapeErrors.WithLabelValues(llm.Namespace, llm.Name).Add(float64(failures))
 	}
@@ -155,7 +153,7 @@ func (r *AutoscalerReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 }
 
 // scrape reads the signal from every ready replica, at most 8 at a time.
-func (r *AutoscalerReconciler) scrape(ctx context.Context, pods []corev1.Pod, names []string) ([]float64, int) {
+func (r *AutoscalerReconciler) scrape(ctx context.Context, pods []corev1.Pod, names []string, em engine.Metrics) ([]float64, int) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	var values []float64
@@ -172,7 +170,7 @@ func (r *AutoscalerReconciler) scrape(ctx context.Context, pods []corev1.Pod, na
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			v, err := r.scrapeOne(ctx, url, names)
+			v, err := r.scrapeOne(ctx, url, names, em)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -187,30 +185,14 @@ func (r *AutoscalerReconciler) scrape(ctx context.Context, pods []corev1.Pod, na
 	return values, failures
 }
 
-func (r *AutoscalerReconciler) scrapeOne(ctx context.Context, url string, names []string) (float64, error) {
-	hc := r.HTTP
-	if hc == nil {
-		hc = &http.Client{Timeout: scrapeTimeout}
-	}
+func (r *AutoscalerReconciler) scrapeOne(ctx context.Context, url string, names []string, em engine.Metrics) (float64, error) {
 	start := time.Now()
 	defer func() { autoscalerScrapeSeconds.Observe(time.Since(start).Seconds()) }()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	page, err := r.scraper.Scrape(ctx, url, enginemetrics.Names(em)...)
 	if err != nil {
 		return 0, err
 	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
-	m, err := autoscaler.ParseMetrics(resp.Body)
-	if err != nil {
-		return 0, err
-	}
-	v, _, ok := autoscaler.Signal(m, names)
+	v, ok := page.Signal(names, em)
 	if !ok {
 		return 0, fmt.Errorf("GET %s: none of %v", url, names)
 	}
@@ -230,15 +212,9 @@ func metricsURL(p *corev1.Pod) string {
 	return "http://" + net.JoinHostPort(p.Status.PodIP, strconv.Itoa(int(port))) + "/metrics"
 }
 
-func engineMetrics(e servingv1alpha1.EngineName) engine.Metrics {
-	if e == servingv1alpha1.EngineTGI {
-		return engine.TGIMetrics
-	}
-	return engine.VLLMMetrics
-}
-
 // SetupWithManager registers the autoscaler for LLMDeployments with spec.autoscaling.
 func (r *AutoscalerReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	r.scraper = enginemetrics.NewScraper(enginemetrics.DefaultTimeout)
 	var err error
 	registerAutoscalerMetrics.Do(func() {
 		for _, c := range []prometheus.Collector{autoscalerDesired, autoscalerValue, autoscalerScrapeErrors, autoscalerScrapeSeconds} {

@@ -43,7 +43,7 @@ func renderedPair(t *testing.T) (*appsv1.Deployment, *corev1.Pod) {
 	t.Helper()
 	llm := sampleLLM("ns", "m")
 	llm.Spec.PodAnnotations = map[string]string{"team": "search"}
-	plan, err := engine.For(llm, config.Default().EngineDefaults())
+	plan, err := engine.For(llm, config.Default().EngineImages())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,7 +37,7 @@ func TestFuzzCorpusAgainstAPIServer(t *testing.T) {
 			continue // refused at admission: nothing to render
 		}
 		accepted++
-		plan, err := engine.For(llm, testConfig.EngineDefaults())
+		plan, err := engine.For(llm, testConfig.EngineImages())
 		if err != nil {
 			t.Errorf("%s: accepted by the API server but refused by the engine: %v", filepath.Base(f), err)
 			continue

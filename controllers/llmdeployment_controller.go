@@ -74,7 +74,7 @@ func (r *LLMDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 		}
 	}()
 
-	plan, err := engine.For(llm, r.Config.EngineDefaults())
+	plan, err := engine.For(llm, r.Config.EngineImages())
 	if err != nil {
 		// The schema should have refused this spec; nothing will change until the spec does.
 		r.setFailure(llm, servingv1alpha1.ReasonInvalidSpec, err.Error(), true)
@@ -103,6 +103,7 @@ func (r *LLMDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	r.recordTransition(llm, a)
 	setConditions(llm, a)
 	setFitStatus(llm)
+	setQuantizationStatus(llm)
 	setReplicaStatus(llm, deploy)
 	llm.Status.ObservedGeneration = llm.Generation
 	log.V(1).Info("Reconciled", "ready", a.Ready, "stalled", a.Stalled, "reason", a.Reason)

@@ -39,10 +39,10 @@ func sampleLLM(ns, name string) *v1.LLMDeployment {
 				URI:            "hf://meta-llama/Llama-3.3-70B-Instruct",
 				TokenSecretRef: &v1.SecretKeyRef{Name: "hf-token"},
 			},
-			Engine:             v1.EngineSpec{Name: v1.EngineVLLM},
+			Engine:             v1.EngineSpec{Name: v1.DefaultEngine},
 			Quantization:       v1.QuantizationFP8,
 			MaxModelLen:        ptr.To(int32(16384)),
-			GPU:                v1.GPUSpec{Count: 4, Products: []string{"NVIDIA-H100-80GB-HBM3"}},
+			GPU:                v1.GPUSpec{Count: ptr.To(int32(4)), Products: []string{"NVIDIA-H100-80GB-HBM3"}},
 			TensorParallelSize: ptr.To(int32(4)),
 		},
 	}

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	servingv1alpha1 "github.com/privatellm/privatellm/api/v1alpha1"
+	"github.com/privatellm/privatellm/internal/engine"
 	"github.com/privatellm/privatellm/internal/gpu"
 	"github.com/privatellm/privatellm/internal/render"
 )
@@ -240,16 +241,28 @@ func waitingMessage(p *corev1.Pod) string {
 	return ""
 }
 
+// lastExit describes a container's last exit: reason, code and the last line of its termination message (the
+// engine's own error, which the kubelet takes from the log tail with FallbackToLogsOnError).
 func lastExit(p *corev1.Pod) string {
 	for _, cs := range p.Status.ContainerStatuses {
 		if t := cs.LastTerminationState.Terminated; t != nil {
+			out := fmt.Sprintf(" (last exit code %d", t.ExitCode)
 			if t.Reason != "" && t.Reason != "Error" {
-				return fmt.Sprintf(" (last exit: %s, code %d)", t.Reason, t.ExitCode)
+				out = fmt.Sprintf(" (last exit: %s, code %d", t.Reason, t.ExitCode)
 			}
-			return fmt.Sprintf(" (last exit code %d)", t.ExitCode)
+			if line := lastLine(t.Message); line != "" {
+				out += ": " + truncate(line, 240)
+			}
+			return out + ")"
 		}
 	}
 	return ""
+}
+
+// lastLine is the last non-empty line of a message.
+func lastLine(msg string) string {
+	lines := strings.Split(strings.TrimSpace(msg), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
 }
 
 func containerImage(p *corev1.Pod) string {
@@ -346,3 +359,15 @@ func setFitStatus(llm *servingv1alpha1.LLMDeployment) {
 }
 
 func gibText(v float64) string { return fmt.Sprintf("%.1fGi", v) }
+
+// setQuantizationStatus writes the QuantizationResolved condition: whether the engine is told to quantize on load
+// or reads the checkpoint's quantization, and Unknown when the operator had to assume it.
+func setQuantizationStatus(llm *servingv1alpha1.LLMDeployment) {
+	r := engine.Resolve(&llm.Spec)
+	cond := metav1.Condition{Type: servingv1alpha1.ConditionQuantizationResolved, Status: metav1.ConditionTrue,
+		Reason: r.Reason, Message: r.Message, ObservedGeneration: llm.Generation}
+	if !r.Known {
+		cond.Status = metav1.ConditionUnknown
+	}
+	meta.SetStatusCondition(&llm.Status.Conditions, cond)
+}

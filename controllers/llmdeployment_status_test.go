@@ -158,7 +158,7 @@ func TestSetFitStatus(t *testing.T) {
 	}{
 		{"70B fp8 on 4 × H100 fits", func(*v1.LLMDeployment) {}, metav1.ConditionTrue, v1.ReasonFits, "19.2Gi"},
 		{"70B bf16 on one L4 does not", func(l *v1.LLMDeployment) {
-			l.Spec.Quantization, l.Spec.GPU.Count, l.Spec.TensorParallelSize, l.Spec.GPU.Products = v1.QuantizationNone, 1, nil, []string{"NVIDIA-L4"}
+			l.Spec.Quantization, l.Spec.GPU.Count, l.Spec.TensorParallelSize, l.Spec.GPU.Products = v1.QuantizationNone, ptr.To(int32(1)), nil, []string{"NVIDIA-L4"}
 		}, metav1.ConditionFalse, v1.ReasonDoesNotFit, "138.0Gi"},
 		{"unknown GPU", func(l *v1.LLMDeployment) { l.Spec.GPU.Products = nil }, metav1.ConditionUnknown, v1.ReasonGPUMemoryUnknown, "19.2Gi"},
 		{"unknown model", func(l *v1.LLMDeployment) { l.Spec.Model.URI = "hf://acme/house-model" }, metav1.ConditionUnknown, v1.ReasonModelUnknown, ""},

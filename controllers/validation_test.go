@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -43,40 +44,42 @@ func TestInvalidSpecsAreRejected(t *testing.T) {
 			[]string{"spec.model.revision"}},
 		{"leading dash in the served name", func(l *v1.LLMDeployment) { l.Spec.Model.ServedName = "-x" },
 			[]string{"spec.model.servedName"}},
-		{"zero GPUs", func(l *v1.LLMDeployment) { l.Spec.GPU.Count = -1 },
-			[]string{"spec.gpu.count", "greater than or equal to 1"}},
-		{"too many GPUs for one node", func(l *v1.LLMDeployment) { l.Spec.GPU.Count = 64 },
+		{"zero GPUs", func(l *v1.LLMDeployment) { l.Spec.GPU.Count = ptr.To(int32(-1)) },
+			[]string{"spec.gpu.count", "greater than or equal to 0"}},
+		{"too many GPUs for one node", func(l *v1.LLMDeployment) { l.Spec.GPU.Count = ptr.To(int32(64)) },
 			[]string{"spec.gpu.count", "less than or equal to 16"}},
 		{"tensor parallel size not dividing the GPUs", func(l *v1.LLMDeployment) {
-			l.Spec.GPU.Count, l.Spec.TensorParallelSize = 4, ptr.To(int32(3))
+			l.Spec.GPU.Count, l.Spec.TensorParallelSize = ptr.To(int32(4)), ptr.To(int32(3))
 		}, []string{"spec.tensorParallelSize", "must divide gpu.count"}},
 		{"tgi with fewer shards than GPUs", func(l *v1.LLMDeployment) {
-			l.Spec.Engine.Name, l.Spec.Quantization, l.Spec.GPU.Count, l.Spec.TensorParallelSize = v1.EngineTGI, v1.QuantizationNone, 4, ptr.To(int32(2))
+			l.Spec.Engine.Name, l.Spec.Quantization, l.Spec.GPU.Count, l.Spec.TensorParallelSize = v1.EngineName("tgi"), v1.QuantizationNone, ptr.To(int32(4)), ptr.To(int32(2))
 		}, []string{"spec.tensorParallelSize", "tgi shards the model over every GPU"}},
-		{"quantization vllm cannot do", func(l *v1.LLMDeployment) { l.Spec.Quantization = v1.QuantizationEXL2 },
+		{"quantization vllm cannot do", func(l *v1.LLMDeployment) { l.Spec.Quantization = v1.Quantization("exl2") },
 			[]string{"spec.quantization", "quantization exl2 is not available with engine vllm"}},
 		{"unknown quantization", func(l *v1.LLMDeployment) { l.Spec.Quantization = "int3" },
 			[]string{"spec.quantization", "Unsupported value"}},
 		{"tgi dtype together with quantize", func(l *v1.LLMDeployment) {
-			l.Spec.Engine.Name, l.Spec.Quantization, l.Spec.Dtype = v1.EngineTGI, v1.QuantizationBitsAndBytes, v1.DtypeBFloat16
-		}, []string{"spec.dtype", "tgi does not accept dtype together with quantization"}},
+			l.Spec.Engine.Name, l.Spec.Quantization, l.Spec.Dtype = v1.EngineName("tgi"), v1.QuantizationBitsAndBytes, v1.DtypeBFloat16
+		}, []string{"spec.dtype", "tgi does not accept a dtype together with a quantization"}},
 		{"tgi float32", func(l *v1.LLMDeployment) {
-			l.Spec.Engine.Name, l.Spec.Quantization, l.Spec.Dtype = v1.EngineTGI, v1.QuantizationNone, v1.DtypeFloat32
+			l.Spec.Engine.Name, l.Spec.Quantization, l.Spec.Dtype = v1.EngineName("tgi"), v1.QuantizationNone, v1.DtypeFloat32
 		}, []string{"spec.dtype", "not available with engine tgi"}},
 		{"exl2 with shards", func(l *v1.LLMDeployment) {
-			l.Spec.Engine.Name, l.Spec.Quantization, l.Spec.GPU.Count, l.Spec.TensorParallelSize = v1.EngineTGI, v1.QuantizationEXL2, 2, nil
-		}, []string{"spec.gpu.count", "exl2 supports a single shard"}},
+			l.Spec.Engine.Name, l.Spec.Quantization, l.Spec.GPU.Count, l.Spec.TensorParallelSize = v1.EngineName("tgi"), v1.Quantization("exl2"), ptr.To(int32(2)), nil
+		}, []string{"spec.gpu.count", "exl2 with engine tgi runs on at most 1 GPU(s) per replica"}},
 		{"tgi from s3", func(l *v1.LLMDeployment) {
-			l.Spec.Engine.Name, l.Spec.Quantization, l.Spec.Model.URI = v1.EngineTGI, v1.QuantizationNone, "s3://bucket/llama"
-		}, []string{"spec.model.uri", "only engine vllm streams models from s3://"}},
+			l.Spec.Engine.Name, l.Spec.Quantization, l.Spec.Model.URI = v1.EngineName("tgi"), v1.QuantizationNone, "s3://bucket/llama"
+		}, []string{"spec.model.uri", "engine tgi loads models from hf:// or pvc:// only"}},
 		{"extra arg overriding the port", func(l *v1.LLMDeployment) { l.Spec.Engine.Args = []string{"--port=9000"} },
 			[]string{"spec.engine.args", "may not set a flag the operator manages for vllm"}},
 		{"extra arg overriding tensor parallelism (short form)", func(l *v1.LLMDeployment) { l.Spec.Engine.Args = []string{"-tp", "8"} },
 			[]string{"spec.engine.args", "--tensor-parallel-size"}},
+		{"an abbreviation argparse expands to --trust-remote-code", func(l *v1.LLMDeployment) { l.Spec.Engine.Args = []string{"--trust-rem"} },
+			[]string{"spec.engine.args", "nor any abbreviation of it"}},
 		{"extra arg enabling remote code", func(l *v1.LLMDeployment) { l.Spec.Engine.Args = []string{"--trust-remote-code"} },
 			[]string{"spec.engine.args", "set spec.model.trustRemoteCode: true instead"}},
 		{"tgi extra arg overriding the model", func(l *v1.LLMDeployment) {
-			l.Spec.Engine.Name, l.Spec.Quantization, l.Spec.Engine.Args = v1.EngineTGI, v1.QuantizationNone, []string{"--model-id=evil/model"}
+			l.Spec.Engine.Name, l.Spec.Quantization, l.Spec.Engine.Args = v1.EngineName("tgi"), v1.QuantizationNone, []string{"--model-id=evil/model"}
 		}, []string{"spec.engine.args", "a flag the operator manages for tgi"}},
 		{"env enabling the dev server", func(l *v1.LLMDeployment) { l.Spec.Engine.Env = []v1.EnvVar{{Name: "VLLM_SERVER_DEV_MODE", Value: "1"}} },
 			[]string{"spec.engine.env", "VLLM_SERVER_DEV_MODE"}},
@@ -110,13 +113,43 @@ func TestInvalidSpecsAreRejected(t *testing.T) {
 			l.Spec.Autoscaling = &v1.AutoscalingSpec{MinReplicas: ptr.To(int32(5)), MaxReplicas: 2, Target: 5}
 		}, []string{"spec.autoscaling", "minReplicas must not exceed autoscaling.maxReplicas"}},
 		{"autoscaling on KV cache with tgi", func(l *v1.LLMDeployment) {
-			l.Spec.Engine.Name, l.Spec.Quantization = v1.EngineTGI, v1.QuantizationNone
-			l.Spec.GPU.Count, l.Spec.TensorParallelSize = 1, nil
+			l.Spec.Engine.Name, l.Spec.Quantization = v1.EngineName("tgi"), v1.QuantizationNone
+			l.Spec.GPU.Count, l.Spec.TensorParallelSize = ptr.To(int32(1)), nil
 			l.Spec.Autoscaling = &v1.AutoscalingSpec{MaxReplicas: 4, Metric: v1.MetricKVCacheUtilization, Target: 80}
-		}, []string{"spec.autoscaling.metric", "tgi exports no KV-cache metric"}},
+		}, []string{"spec.autoscaling.metric", "needs an engine that exports KV-cache use (vllm or sglang)"}},
 		{"autoscaling KV target above 100%", func(l *v1.LLMDeployment) {
 			l.Spec.Autoscaling = &v1.AutoscalingSpec{MaxReplicas: 4, Metric: v1.MetricKVCacheUtilization, Target: 150}
 		}, []string{"spec.autoscaling.target", "a percentage"}},
+		{"quantized checkpoint without its method", func(l *v1.LLMDeployment) {
+			l.Spec.Quantization, l.Spec.Model.Quantized = v1.QuantizationNone, ptr.To(true)
+		}, []string{"spec.model.quantized", "set spec.quantization to its method"}},
+		{"awq quantized on load", func(l *v1.LLMDeployment) {
+			l.Spec.Quantization, l.Spec.Model.Quantized = v1.QuantizationAWQ, ptr.To(false)
+		}, []string{"spec.model.quantized", "only fp8, bitsandbytes can quantize an unquantized checkpoint on load"}},
+		{"CPU serving with an engine that needs GPUs", func(l *v1.LLMDeployment) {
+			l.Spec.GPU = v1.GPUSpec{Count: ptr.To(int32(0))}
+			l.Spec.TensorParallelSize = nil
+			l.Spec.Resources.Requests = corev1.ResourceList{"cpu": resource.MustParse("4"), "memory": resource.MustParse("8Gi")}
+		}, []string{"spec.gpu.count", "only engine llamacpp can"}},
+		{"CPU serving without CPU and memory requests", func(l *v1.LLMDeployment) {
+			l.Spec.Engine.Name, l.Spec.Quantization, l.Spec.Model.URI = "llamacpp", "Q4_K_M", "hf://org/m-GGUF"
+			l.Spec.GPU, l.Spec.TensorParallelSize, l.Spec.Resources = v1.GPUSpec{Count: ptr.To(int32(0))}, nil, corev1.ResourceRequirements{}
+		}, []string{"spec.resources", "needs resources.requests.cpu and resources.requests.memory"}},
+		{"llama.cpp from a pvc path that is not a GGUF file", func(l *v1.LLMDeployment) {
+			l.Spec.Engine.Name, l.Spec.Quantization, l.Spec.Model.URI = "llamacpp", "Q4_K_M", "pvc://models/llama"
+			l.Spec.GPU.Count, l.Spec.TensorParallelSize = ptr.To(int32(1)), nil
+		}, []string{"spec.model.uri", "must name it (pvc://<claim>/<path>/<file>.gguf)"}},
+		{"llama.cpp at a revision", func(l *v1.LLMDeployment) {
+			l.Spec.Engine.Name, l.Spec.Quantization, l.Spec.Model.URI, l.Spec.Model.Revision = "llamacpp", "Q4_K_M", "hf://org/m-GGUF", "v2"
+			l.Spec.GPU.Count, l.Spec.TensorParallelSize = ptr.To(int32(1)), nil
+		}, []string{"spec.model.revision", "default branch of a repository only"}},
+		{"a TGI short flag the operator sets", func(l *v1.LLMDeployment) {
+			l.Spec.Engine.Name, l.Spec.Quantization, l.Spec.Engine.Args = "tgi", v1.QuantizationNone, []string{"-g", "30"}
+			l.Spec.GPU.Count, l.Spec.TensorParallelSize = ptr.To(int32(1)), nil
+		}, []string{"spec.engine.args", "-g"}},
+		{"a variable the operator sets (server-side apply would refuse the duplicate)", func(l *v1.LLMDeployment) {
+			l.Spec.Engine.Env = []v1.EnvVar{{Name: "DO_NOT_TRACK", Value: "0"}}
+		}, []string{"spec.engine.env", "engine.env may not set"}},
 		{"name too long for child objects", func(l *v1.LLMDeployment) { l.Name = strings.Repeat("a", 53) },
 			[]string{"metadata.name may be at most 52 characters"}},
 		{"name that cannot be a Service", func(l *v1.LLMDeployment) { l.Name = "1llama" },
@@ -149,8 +182,10 @@ func TestInvalidSpecsAreRejected(t *testing.T) {
 func TestValidSpecsAreAccepted(t *testing.T) {
 	ns := newNamespace(t)
 	for name, mut := range map[string]func(*v1.LLMDeployment){
-		"sample":                func(*v1.LLMDeployment) {},
-		"pipeline stages":       func(l *v1.LLMDeployment) { l.Spec.GPU.Count, l.Spec.TensorParallelSize = 8, ptr.To(int32(4)) },
+		"sample": func(*v1.LLMDeployment) {},
+		"pipeline stages": func(l *v1.LLMDeployment) {
+			l.Spec.GPU.Count, l.Spec.TensorParallelSize = ptr.To(int32(8)), ptr.To(int32(4))
+		},
 		"s3 with vllm":          func(l *v1.LLMDeployment) { l.Spec.Model.URI = "s3://models/llama-3/70b" },
 		"pvc":                   func(l *v1.LLMDeployment) { l.Spec.Model.URI = "pvc://weights/llama/70b" },
 		"revision with a slash": func(l *v1.LLMDeployment) { l.Spec.Model.Revision = "refs/pr/12" },
@@ -163,7 +198,7 @@ func TestValidSpecsAreAccepted(t *testing.T) {
 		},
 		"remote code by opt-in": func(l *v1.LLMDeployment) { l.Spec.Model.TrustRemoteCode = true },
 		"tgi exl2 single shard": func(l *v1.LLMDeployment) {
-			l.Spec.Engine.Name, l.Spec.Quantization, l.Spec.GPU.Count, l.Spec.TensorParallelSize = v1.EngineTGI, v1.QuantizationEXL2, 1, nil
+			l.Spec.Engine.Name, l.Spec.Quantization, l.Spec.GPU.Count, l.Spec.TensorParallelSize = v1.EngineName("tgi"), v1.Quantization("exl2"), ptr.To(int32(1)), nil
 		},
 		"shm within the limit": func(l *v1.LLMDeployment) {
 			l.Spec.ShmSize = ptr.To(resource.MustParse("8Gi"))
@@ -217,22 +252,66 @@ func TestUnknownFieldsAreRejected(t *testing.T) {
 	}
 }
 
-// TestSchemaAndEnginesAgreeOnQuantization: the CRD's CEL rules and the engines' flag tables (internal/engine) must
-// accept the same quantizations per engine, or a spec would be admitted that the engine cannot serve.
-func TestSchemaAndEnginesAgreeOnQuantization(t *testing.T) {
+// TestSchemaAndEnginesAgree: the CRD's generated CEL rules and the engine registry's Validate (internal/engine)
+// accept the same specs, for every engine, every quantization any engine knows and the fields the engines differ
+// on — or a spec would be admitted that its engine cannot serve, or refused although it can.
+func TestSchemaAndEnginesAgree(t *testing.T) {
 	ns := newNamespace(t)
-	all := []v1.Quantization{v1.QuantizationNone, v1.QuantizationAWQ, v1.QuantizationGPTQ, v1.QuantizationFP8,
-		v1.QuantizationBitsAndBytes, v1.QuantizationBitsAndBytesNF4, v1.QuantizationBitsAndBytesFP4, v1.QuantizationEETQ,
-		v1.QuantizationEXL2, v1.QuantizationMarlin, v1.QuantizationCompressedTensors}
-	for _, e := range []v1.EngineName{v1.EngineVLLM, v1.EngineTGI} {
-		for _, q := range all {
-			llm := sampleLLM(ns, "quant")
-			llm.Spec.Engine.Name, llm.Spec.Quantization = e, q
-			llm.Spec.GPU.Count, llm.Spec.TensorParallelSize = 1, nil
-			err := k8sClient.Create(context.Background(), llm, client.DryRunAll)
-			if admitted := err == nil; admitted != engine.Supports(e, q) {
-				t.Errorf("%s with %s: admitted by the schema %v, supported by the engine %v (%v)", e, q, admitted, engine.Supports(e, q), err)
+	var quantizations []v1.Quantization
+	for _, f := range engine.All() {
+		for _, q := range f.Quantizations {
+			if !slices.Contains(quantizations, q.Name) {
+				quantizations = append(quantizations, q.Name)
 			}
 		}
+	}
+	variants := map[string]func(*v1.LLMDeployment){
+		"one GPU":          func(*v1.LLMDeployment) {},
+		"quantized":        func(l *v1.LLMDeployment) { l.Spec.Model.Quantized = ptr.To(true) },
+		"quantize on load": func(l *v1.LLMDeployment) { l.Spec.Model.Quantized = ptr.To(false) },
+		"bfloat16":         func(l *v1.LLMDeployment) { l.Spec.Dtype = v1.DtypeBFloat16 },
+		"half":             func(l *v1.LLMDeployment) { l.Spec.Dtype = v1.DtypeHalf },
+		"two GPUs, tp 2": func(l *v1.LLMDeployment) {
+			l.Spec.GPU.Count, l.Spec.TensorParallelSize = ptr.To(int32(2)), ptr.To(int32(2))
+		},
+		"four GPUs, tp 2": func(l *v1.LLMDeployment) {
+			l.Spec.GPU.Count, l.Spec.TensorParallelSize = ptr.To(int32(4)), ptr.To(int32(2))
+		},
+		"revision":          func(l *v1.LLMDeployment) { l.Spec.Model.Revision = "main" },
+		"gguf file on pvc":  func(l *v1.LLMDeployment) { l.Spec.Model.URI = "pvc://models/llama/model-Q4_K_M.gguf" },
+		"directory on pvc":  func(l *v1.LLMDeployment) { l.Spec.Model.URI = "pvc://models/llama" },
+		"s3":                func(l *v1.LLMDeployment) { l.Spec.Model.URI = "s3://bucket/llama" },
+		"managed flag":      func(l *v1.LLMDeployment) { l.Spec.Engine.Args = []string{"--port=1"} },
+		"engine's own flag": func(l *v1.LLMDeployment) { l.Spec.Engine.Args = []string{"--max-model-len=1"} },
+		"KV autoscaling": func(l *v1.LLMDeployment) {
+			l.Spec.Autoscaling = &v1.AutoscalingSpec{MaxReplicas: 2, Metric: v1.MetricKVCacheUtilization, Target: 80}
+			l.Spec.Replicas = nil
+		},
+		"on CPU": func(l *v1.LLMDeployment) {
+			l.Spec.GPU = v1.GPUSpec{Count: ptr.To(int32(0))}
+			l.Spec.TensorParallelSize, l.Spec.ShmSize = nil, nil
+			l.Spec.Resources.Requests = corev1.ResourceList{"cpu": resource.MustParse("4"), "memory": resource.MustParse("8Gi")}
+		},
+	}
+	disagree := 0
+	for _, e := range engine.Names() {
+		for _, q := range quantizations {
+			for name, mut := range variants {
+				llm := sampleLLM(ns, "agree")
+				llm.Spec.Engine.Name, llm.Spec.Quantization = e, q
+				llm.Spec.Engine.Args = nil
+				llm.Spec.GPU.Count, llm.Spec.TensorParallelSize = ptr.To(int32(1)), nil
+				mut(llm)
+				err := k8sClient.Create(context.Background(), llm, client.DryRunAll)
+				errs := engine.Validate(&llm.Spec)
+				if admitted := err == nil; admitted != (len(errs) == 0) {
+					disagree++
+					t.Errorf("%s, %s, %s: admitted by the schema %v (%v); engine.Validate: %v", e, q, name, admitted, err, errs)
+				}
+			}
+		}
+	}
+	if disagree > 0 {
+		t.Logf("%d disagreements", disagree)
 	}
 }

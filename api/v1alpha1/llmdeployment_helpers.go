@@ -19,18 +19,21 @@ func (s *LLMDeploymentSpec) EffectiveReplicas() int32 {
 	return 1
 }
 
-// GPUCount is spec.gpu.count, 1 when unset.
+// GPUCount is spec.gpu.count, 1 when unset; 0 serves on CPU.
 func (s *LLMDeploymentSpec) GPUCount() int32 {
-	if s.GPU.Count < 1 {
+	if s.GPU.Count == nil || *s.GPU.Count < 0 {
 		return 1
 	}
-	return s.GPU.Count
+	return *s.GPU.Count
 }
 
-// EffectiveTensorParallelSize is spec.tensorParallelSize, gpu.count when unset.
+// OnCPU says whether the model is served without GPUs (gpu.count 0).
+func (s *LLMDeploymentSpec) OnCPU() bool { return s.GPUCount() == 0 }
+
+// EffectiveTensorParallelSize is spec.tensorParallelSize, gpu.count when unset (1 on CPU).
 func (s *LLMDeploymentSpec) EffectiveTensorParallelSize() int32 {
 	if s.TensorParallelSize == nil || *s.TensorParallelSize < 1 {
-		return s.GPUCount()
+		return max(s.GPUCount(), 1)
 	}
 	return *s.TensorParallelSize
 }
@@ -38,7 +41,7 @@ func (s *LLMDeploymentSpec) EffectiveTensorParallelSize() int32 {
 // PipelineParallelSize is gpu.count / tensorParallelSize: the GPUs of a replica not used for tensor parallelism.
 func (s *LLMDeploymentSpec) PipelineParallelSize() int32 {
 	tp := s.EffectiveTensorParallelSize()
-	if s.GPUCount()%tp != 0 {
+	if s.GPUCount() == 0 || s.GPUCount()%tp != 0 {
 		return 1
 	}
 	return s.GPUCount() / tp
@@ -76,10 +79,10 @@ func (s *LLMDeploymentSpec) EffectiveDtype() Dtype {
 	return s.Dtype
 }
 
-// EffectiveEngine is spec.engine.name, vllm when unset.
+// EffectiveEngine is spec.engine.name, DefaultEngine when unset.
 func (s *LLMDeploymentSpec) EffectiveEngine() EngineName {
 	if s.Engine.Name == "" {
-		return EngineVLLM
+		return DefaultEngine
 	}
 	return s.Engine.Name
 }

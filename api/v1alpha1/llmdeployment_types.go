@@ -6,36 +6,27 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// EngineName names an inference engine.
-// +kubebuilder:validation:Enum=vllm;tgi
+// EngineName names an inference engine of the operator's engine registry (internal/engine, one file per engine).
+// The CRD's list of engines, the quantizations each accepts and the rules tying them to the other fields are
+// generated from that registry (make manifests), so an engine is added in one place.
 type EngineName string
 
-const (
-	// EngineVLLM is vLLM's OpenAI-compatible server (vllm/vllm-openai).
-	EngineVLLM EngineName = "vllm"
-	// EngineTGI is Hugging Face text-generation-inference.
-	EngineTGI EngineName = "tgi"
-)
+// DefaultEngine is the engine of an LLMDeployment that names none.
+const DefaultEngine EngineName = "vllm"
 
-// Quantization names how the model's weights are quantized. Pre-quantized checkpoints (awq, gptq,
-// compressed-tensors, marlin, exl2) carry their scheme in config.json; fp8, bitsandbytes* and eetq can quantize
-// an unquantized checkpoint when it is loaded.
-// +kubebuilder:validation:Enum=none;awq;gptq;fp8;bitsandbytes;bitsandbytes-nf4;bitsandbytes-fp4;eetq;exl2;marlin;compressed-tensors
+// Quantization names how the model's weights are quantized: a method that engines read from a pre-quantized
+// checkpoint (awq, gptq, compressed-tensors, GGUF types such as Q4_K_M), or one they can also apply to an
+// unquantized checkpoint as they load it (fp8, bitsandbytes). Which engine accepts which is generated into the
+// CRD from the engine registry and listed in docs/engines.md.
 type Quantization string
 
-// The quantization methods privatellm knows. Which engine accepts which is validated in the schema and
-// documented in docs/engines.md.
+// Quantization methods several engines share. Engine-specific methods are declared by their engine.
 const (
 	QuantizationNone              Quantization = "none"
 	QuantizationAWQ               Quantization = "awq"
 	QuantizationGPTQ              Quantization = "gptq"
 	QuantizationFP8               Quantization = "fp8"
 	QuantizationBitsAndBytes      Quantization = "bitsandbytes"
-	QuantizationBitsAndBytesNF4   Quantization = "bitsandbytes-nf4"
-	QuantizationBitsAndBytesFP4   Quantization = "bitsandbytes-fp4"
-	QuantizationEETQ              Quantization = "eetq"
-	QuantizationEXL2              Quantization = "exl2"
-	QuantizationMarlin            Quantization = "marlin"
 	QuantizationCompressedTensors Quantization = "compressed-tensors"
 )
 
@@ -63,19 +54,18 @@ const (
 	GPUResourceAMD    GPUResourceName = "amd.com/gpu"
 )
 
-// LLMDeploymentSpec declares a model to serve, the engine that serves it and the GPUs it needs.
+// LLMDeploymentSpec declares a model to serve, the engine that serves it and the GPUs it needs. Rules that
+// depend on the engine (quantizations, dtypes, model sources, parallelism, CPU serving, managed flags) are
+// generated into the CRD from the engine registry.
 //
 // +kubebuilder:validation:XValidation:rule="!has(self.tensorParallelSize) || self.gpu.count % self.tensorParallelSize == 0",message="tensorParallelSize must divide gpu.count: each replica's GPUs are split into gpu.count / tensorParallelSize pipeline stages",fieldPath=".tensorParallelSize"
-// +kubebuilder:validation:XValidation:rule="self.engine.name != 'tgi' || !has(self.tensorParallelSize) || self.tensorParallelSize == self.gpu.count",message="tgi shards the model over every GPU of a replica: set tensorParallelSize equal to gpu.count, or leave it out",fieldPath=".tensorParallelSize"
-// +kubebuilder:validation:XValidation:rule="self.engine.name != 'vllm' || self.quantization in ['none', 'awq', 'gptq', 'fp8', 'bitsandbytes', 'compressed-tensors']",messageExpression="'quantization ' + self.quantization + ' is not available with engine vllm: use one of none, awq, gptq, fp8, bitsandbytes, compressed-tensors, or engine tgi'",fieldPath=".quantization"
-// +kubebuilder:validation:XValidation:rule="self.engine.name != 'tgi' || self.dtype in ['auto', 'float16', 'bfloat16']",messageExpression="'dtype ' + self.dtype + ' is not available with engine tgi: use auto, float16 or bfloat16'",fieldPath=".dtype"
-// +kubebuilder:validation:XValidation:rule="self.engine.name != 'tgi' || self.quantization == 'none' || self.dtype == 'auto'",message="tgi does not accept dtype together with quantization: set dtype to auto or quantization to none",fieldPath=".dtype"
-// +kubebuilder:validation:XValidation:rule="!(self.engine.name == 'tgi' && self.quantization == 'exl2') || self.gpu.count == 1",message="exl2 supports a single shard only: set gpu.count to 1",fieldPath=".gpu.count"
-// +kubebuilder:validation:XValidation:rule="self.engine.name == 'vllm' || !(self.model.uri.startsWith('s3://') || self.model.uri.startsWith('gs://'))",message="only engine vllm streams models from s3:// or gs://; with tgi use hf:// or pvc://",fieldPath=".model.uri"
+// +kubebuilder:validation:XValidation:rule="self.gpu.count > 0 || !has(self.tensorParallelSize)",message="tensorParallelSize needs GPUs: leave it out with gpu.count 0 (CPU serving)",fieldPath=".tensorParallelSize"
+// +kubebuilder:validation:XValidation:rule="self.gpu.count > 0 || (!has(self.gpu.products) && !has(self.gpu.minMemory))",message="gpu.products and gpu.minMemory select GPU nodes: leave them out with gpu.count 0 (CPU serving)",fieldPath=".gpu"
+// +kubebuilder:validation:XValidation:rule="self.gpu.count > 0 || (has(self.resources) && has(self.resources.requests) && 'memory' in self.resources.requests && 'cpu' in self.resources.requests)",message="a CPU model server (gpu.count 0) needs resources.requests.cpu and resources.requests.memory: the scheduler places it by them, and the model must fit the memory",fieldPath=".resources"
+// +kubebuilder:validation:XValidation:rule="!has(self.model.quantized) || !self.model.quantized || self.quantization != 'none'",message="model.quantized: true says the checkpoint is quantized: set spec.quantization to its method (e.g. awq, fp8)",fieldPath=".model.quantized"
 // +kubebuilder:validation:XValidation:rule="!has(self.resources) || !has(self.resources.limits) || !(self.gpu.resourceName in self.resources.limits)",message="do not set the GPU resource in resources.limits: the operator requests gpu.count GPUs per replica",fieldPath=".resources.limits"
 // +kubebuilder:validation:XValidation:rule="!has(self.resources) || !has(self.resources.requests) || !(self.gpu.resourceName in self.resources.requests)",message="do not set the GPU resource in resources.requests: the operator requests gpu.count GPUs per replica",fieldPath=".resources.requests"
 // +kubebuilder:validation:XValidation:rule="!has(self.shmSize) || !has(self.resources) || !has(self.resources.limits) || !('memory' in self.resources.limits) || quantity(string(self.shmSize)).compareTo(quantity(string(self.resources.limits['memory']))) <= 0",message="shmSize counts against the container's memory: it must not exceed resources.limits.memory",fieldPath=".shmSize"
-// +kubebuilder:validation:XValidation:rule="!has(self.autoscaling) || self.autoscaling.metric != 'KVCacheUtilization' || self.engine.name == 'vllm'",message="autoscaling on KVCacheUtilization needs engine vllm: tgi exports no KV-cache metric; use QueueDepth or InFlightRequests",fieldPath=".autoscaling.metric"
 type LLMDeploymentSpec struct {
 	// Model says which model to serve and where its weights come from.
 	Model ModelSpec `json:"model"`
@@ -84,21 +74,23 @@ type LLMDeploymentSpec struct {
 	// +kubebuilder:default={name: vllm}
 	Engine EngineSpec `json:"engine,omitempty"`
 
-	// Quantization of the weights. For pre-quantized checkpoints (awq, gptq, compressed-tensors) the engine reads
-	// the scheme from the checkpoint; fp8 and bitsandbytes also quantize an unquantized checkpoint on load.
-	// Allowed values depend on the engine (see docs/engines.md).
+	// Quantization of the weights the engine serves. Methods of pre-quantized checkpoints (awq, gptq,
+	// compressed-tensors, GGUF types such as Q4_K_M) are read by the engine from the checkpoint and get no flag;
+	// methods that can also quantize an unquantized checkpoint as it loads (fp8, bitsandbytes) get the engine's
+	// flag unless spec.model.quantized says the checkpoint already is quantized. Allowed values depend on the
+	// engine (see docs/engines.md).
 	// +kubebuilder:default=none
 	// +optional
 	Quantization Quantization `json:"quantization,omitempty"`
 
-	// Dtype of weights and activations; auto takes it from the checkpoint. tgi accepts only auto, float16 and
-	// bfloat16, and only auto together with a quantization.
+	// Dtype of weights and activations; auto takes it from the checkpoint. Allowed values depend on the engine
+	// (see docs/engines.md): some accept only auto together with a quantization, or only auto at all.
 	// +kubebuilder:default=auto
 	// +optional
 	Dtype Dtype `json:"dtype,omitempty"`
 
 	// MaxModelLen is the longest context (prompt + completion tokens) the server accepts. It sizes the KV cache;
-	// unset, the engine uses the model's own maximum. vllm: --max-model-len; tgi: --max-total-tokens.
+	// unset, the engine uses the model's own maximum. docs/engines.md gives each engine's flag.
 	// +kubebuilder:validation:Minimum=128
 	// +kubebuilder:validation:Maximum=10485760
 	// +optional
@@ -109,7 +101,8 @@ type LLMDeploymentSpec struct {
 	GPU GPUSpec `json:"gpu,omitempty"`
 
 	// TensorParallelSize is the number of GPUs one copy of the model is split across. It must divide gpu.count;
-	// with vllm the remaining factor becomes pipeline stages. Defaults to gpu.count.
+	// engines with pipeline parallelism use the remaining factor as pipeline stages, others need it equal to
+	// gpu.count (docs/engines.md). Defaults to gpu.count.
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=16
 	// +optional
@@ -186,12 +179,12 @@ type AutoscalingMetric string
 
 // The signals the autoscaler can follow.
 const (
-	// MetricQueueDepth is the number of requests waiting (vllm:num_requests_waiting, tgi_queue_size).
+	// MetricQueueDepth is the number of requests waiting (e.g. vllm:num_requests_waiting).
 	MetricQueueDepth AutoscalingMetric = "QueueDepth"
-	// MetricKVCacheUtilization is the percentage of KV cache in use (vllm:kv_cache_usage_perc; vLLM only).
+	// MetricKVCacheUtilization is the percentage of KV cache in use (e.g. vllm:kv_cache_usage_perc), for the
+	// engines that export it (docs/engines.md).
 	MetricKVCacheUtilization AutoscalingMetric = "KVCacheUtilization"
-	// MetricInFlightRequests is the number of requests being generated (vllm:num_requests_running,
-	// tgi_batch_current_size).
+	// MetricInFlightRequests is the number of requests being generated (e.g. vllm:num_requests_running).
 	MetricInFlightRequests AutoscalingMetric = "InFlightRequests"
 )
 
@@ -249,8 +242,8 @@ type AutoscalingSpec struct {
 // ModelSpec says which model to serve and where its weights come from.
 type ModelSpec struct {
 	// URI of the model weights: hf://<org>/<name> (Hugging Face Hub), s3://<bucket>/<path> or
-	// gs://<bucket>/<path> (vllm only, streamed by the Run:ai model streamer), or pvc://<claim>/<path>
-	// (a PersistentVolumeClaim in the same namespace, mounted read-only).
+	// gs://<bucket>/<path> (streamed, by the engines that can), or pvc://<claim>/<path> (a PersistentVolumeClaim in
+	// the same namespace, mounted read-only). Which engine loads which is in docs/engines.md.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=256
 	// +kubebuilder:validation:XValidation:rule="self.matches('^(hf|s3|gs|pvc)://')",message="model.uri must start with hf://, s3://, gs:// or pvc:// (other schemes such as file:// or https:// are not supported)"
@@ -277,6 +270,16 @@ type ModelSpec struct {
 	// +optional
 	TokenSecretRef *SecretKeyRef `json:"tokenSecretRef,omitempty"`
 
+	// Quantized says whether the checkpoint at uri is already quantized with spec.quantization (its config.json
+	// carries a quantization_config, or it is a GGUF file). true: the engine reads the method from the checkpoint
+	// and is given no quantization flag (vLLM and SGLang refuse a flag that does not match the checkpoint, TGI
+	// refuses a dtype with it). false: the checkpoint is unquantized and the engine quantizes it as it loads
+	// (fp8, bitsandbytes and the like only). Unset: methods that exist only as checkpoints (awq, gptq, GGUF types)
+	// count as quantized, on-load methods (fp8, bitsandbytes) as quantized on load, and the
+	// QuantizationResolved condition says that the operator assumed it.
+	// +optional
+	Quantized *bool `json:"quantized,omitempty"`
+
 	// TrustRemoteCode lets the engine run Python code shipped in the model repository. It is an explicit opt-in
 	// because that code runs with the pod's permissions; it cannot be enabled through engine.args.
 	// +optional
@@ -301,11 +304,9 @@ type SecretKeyRef struct {
 
 // EngineSpec selects and tunes the inference server.
 //
-// +kubebuilder:validation:XValidation:rule="!has(self.args) || self.args.all(a, !a.matches('^--trust[-_]remote[-_]code(=.*)?$'))",message="engine.args may not enable --trust-remote-code: set spec.model.trustRemoteCode: true instead",fieldPath=".args"
-// +kubebuilder:validation:XValidation:rule="self.name != 'vllm' || !has(self.args) || self.args.all(a, !a.matches('^(--(model|port|host|served[-_]model[-_]name|tensor[-_]parallel[-_]size|pipeline[-_]parallel[-_]size|quantization|dtype|max[-_]model[-_]len|revision|download[-_]dir|load[-_]format|shutdown[-_]timeout)|-tp|-pp|-q)(=.*)?$'))",message="engine.args may not set a flag the operator manages for vllm (--model, --port, --host, --served-model-name, --tensor-parallel-size, --pipeline-parallel-size, --quantization, --dtype, --max-model-len, --revision, --download-dir, --load-format, --shutdown-timeout): use the matching spec field",fieldPath=".args"
-// +kubebuilder:validation:XValidation:rule="self.name != 'tgi' || !has(self.args) || self.args.all(a, !a.matches('^(--(model-id|port|hostname|num-shard|sharded|quantize|dtype|max-total-tokens|max-input-tokens|max-input-length|revision|huggingface-hub-cache|prometheus-port|graceful-termination-timeout)|-p)(=.*)?$'))",message="engine.args may not set a flag the operator manages for tgi (--model-id, --port, --hostname, --num-shard, --sharded, --quantize, --dtype, --max-total-tokens, --max-input-tokens, --revision, --huggingface-hub-cache, --prometheus-port, --graceful-termination-timeout): use the matching spec field",fieldPath=".args"
+// +kubebuilder:validation:XValidation:rule="!has(self.args) || self.args.all(a, !a.matches('^--t(r(u(s(t([-_](r(e(m(o(t(e([-_](c(o(d(e)?)?)?)?)?)?)?)?)?)?)?)?)?)?)?)?(=.*)?$'))",message="engine.args may not enable --trust-remote-code, nor any abbreviation of it that argparse would expand (--trust-rem …): set spec.model.trustRemoteCode: true instead",fieldPath=".args"
 type EngineSpec struct {
-	// Name of the engine: vllm or tgi.
+	// Name of the engine. The allowed values are the engines of the operator's registry (docs/engines.md).
 	// +kubebuilder:default=vllm
 	// +optional
 	Name EngineName `json:"name,omitempty"`
@@ -318,8 +319,9 @@ type EngineSpec struct {
 	// +optional
 	Image string `json:"image,omitempty"`
 
-	// Args are extra engine flags, appended in exec form (never through a shell). Flags the operator manages
-	// (model, port, parallelism, quantization, dtype, context length, revision) are rejected: use the spec fields.
+	// Args are extra engine flags, passed in exec form (never through a shell). Flags the operator manages
+	// (model, host, port, parallelism, quantization, dtype, context length, revision, served name, metrics) are
+	// rejected, per engine: use the spec fields. Each engine's list is in docs/engines.md.
 	// +kubebuilder:validation:MaxItems=64
 	// +kubebuilder:validation:items:MaxLength=1024
 	// +listType=atomic
@@ -327,9 +329,9 @@ type EngineSpec struct {
 	Args []string `json:"args,omitempty"`
 
 	// Env adds environment variables to the engine container. Variables the operator manages (ports, token,
-	// cache locations) and VLLM_SERVER_DEV_MODE (debug endpoints) are rejected.
+	// user, cache locations, and per engine those docs/engines.md lists, such as vLLM's debug endpoints switch)
+	// are rejected.
 	// +kubebuilder:validation:MaxItems=64
-	// +kubebuilder:validation:XValidation:rule="self.all(e, !(e.name in ['PORT', 'HOSTNAME', 'VLLM_PORT', 'VLLM_HOST_IP', 'VLLM_SERVER_DEV_MODE', 'HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN', 'HOME', 'HF_HOME', 'XDG_CACHE_HOME']))",message="engine.env may not set PORT, HOSTNAME, VLLM_PORT, VLLM_HOST_IP, VLLM_SERVER_DEV_MODE, HF_TOKEN, HUGGING_FACE_HUB_TOKEN, HOME, HF_HOME or XDG_CACHE_HOME: the operator manages them (the token comes from model.tokenSecretRef)"
 	// +listType=map
 	// +listMapKey=name
 	// +optional
@@ -357,12 +359,13 @@ type EnvVar struct {
 
 // GPUSpec says how many GPUs of which kind each replica needs.
 type GPUSpec struct {
-	// Count of GPUs per replica, all on one node.
+	// Count of GPUs per replica, all on one node. 0 serves the model on CPU nodes (llamacpp only): no GPU is
+	// requested or tolerated, and resources.requests.cpu and memory are required.
 	// +kubebuilder:default=1
-	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=16
 	// +optional
-	Count int32 `json:"count,omitempty"`
+	Count *int32 `json:"count,omitempty"`
 
 	// Products the pods may run on, matched against the node label nvidia.com/gpu.product (GPU Feature
 	// Discovery) or amd.com/gpu.product-name. Empty: any product.
@@ -391,6 +394,10 @@ const (
 	ConditionReconciling = "Reconciling"
 	// ConditionStalled is True when progress needs someone to act (fix the spec, add GPUs, create a Secret).
 	ConditionStalled = "Stalled"
+	// ConditionQuantizationResolved says how the engine is told the quantization (informational: it does not change
+	// kstatus): True when the spec says or the method implies whether the checkpoint is quantized, Unknown when the
+	// operator had to assume it (set spec.model.quantized).
+	ConditionQuantizationResolved = "QuantizationResolved"
 	// ConditionModelFits says whether the estimated memory of the model fits the declared GPUs (informational:
 	// it does not change kstatus). Unknown when the model or the GPU memory is not known.
 	ConditionModelFits = "ModelFits"
@@ -413,6 +420,10 @@ const (
 	ReasonDoesNotFit               = "DoesNotFit"
 	ReasonModelUnknown             = "ModelUnknown"
 	ReasonGPUMemoryUnknown         = "GPUMemoryUnknown"
+	ReasonFromCheckpoint           = "FromCheckpoint"
+	ReasonQuantizeOnLoad           = "QuantizeOnLoad"
+	ReasonNotQuantized             = "NotQuantized"
+	ReasonCheckpointUnknown        = "CheckpointUnknown"
 )
 
 // LLMDeploymentStatus is what the operator observed of the model servers.

@@ -1,17 +1,15 @@
-// Command engine-sim simulates an inference engine, vLLM or Hugging Face TGI, on a CPU: the stand-in for a GPU
-// used by the tests and the demo (make demo). It serves the engine's HTTP surface — /health, /v1/models,
-// /v1/chat/completions and /v1/completions (streaming too), TGI's /info, and /metrics under the engines' real
-// metric names — and models a GPU server's token rate, batch, queue and KV cache. See docs/engine-sim.md and
-// package internal/enginesim.
+// Command engine-sim simulates an inference engine — vLLM, Hugging Face TGI, SGLang or llama.cpp — on a CPU: the
+// stand-in for a GPU used by the tests and the demo (make demo). It takes the engine's own command line, after
+// its own options and "--", and is as strict about it as the engine at its pinned release: an unknown flag or a
+// value the engine refuses makes it exit with the engine's message and status, as the real container would. It
+// then serves the engine's HTTP surface — /health, /v1/models, /v1/chat/completions and /v1/completions
+// (streaming too), the engine's own routes, and /metrics under the engine's real metric names — and models a GPU
+// server's token rate, batch, queue and KV cache. See docs/engine-sim.md and package internal/enginesim.
 //
-//	engine-sim --engine vllm --host 127.0.0.1 --port 8000 --served-model-name demo --token-rate 50 \
-//	    --max-batch 8 --kv-capacity 65536 --load-delay 10s
-//	engine-sim --engine tgi --port 8080 --metrics-port 9000
-//
-// The real engines' arguments are accepted as well (unknown flags and positional arguments are ignored;
-// --hostname and --prometheus-port are understood), so the operator's rendered args can be passed unchanged:
-//
-//	engine-sim --engine vllm serve /mnt/models --host=0.0.0.0 --port=8000 --served-model-name=llama --max-model-len=8192
+//	engine-sim --bind 127.0.0.1 --load-delay 10s -- vllm serve org/model --host=0.0.0.0 --port=8000 --served-model-name=demo
+//	engine-sim -- text-generation-launcher --model-id=org/model --hostname=127.0.0.1 --port=8080
+//	engine-sim -- python3 -m sglang.launch_server --model-path=org/model --host=127.0.0.1 --port=30000 --enable-metrics
+//	engine-sim -- llama-server -hf org/model-GGUF:Q4_K_M --host 127.0.0.1 --port 8080 --metrics
 //
 // It runs until SIGINT or SIGTERM.
 package main
@@ -29,9 +27,15 @@ import (
 )
 
 func main() {
-	opts, err := enginesim.ParseArgs(os.Args[1:], os.Stderr)
+	opts, err := enginesim.ParseArgs(os.Args[1:], os.Stderr, nil)
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(0)
+	}
+	var refused *enginesim.UsageError
+	if errors.As(err, &refused) {
+		// The engine's own refusal: its message and exit status, as the real container would print and exit.
+		fmt.Fprintln(os.Stderr, refused.Message)
+		os.Exit(refused.Code)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "engine-sim:", err)

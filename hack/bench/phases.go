@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/privatellm/privatellm/api/v1alpha1"
@@ -125,8 +126,8 @@ func llmDeployment(phase string, i int) *v1.LLMDeployment {
 		},
 		Spec: v1.LLMDeploymentSpec{
 			Model:  v1.ModelSpec{URI: fmt.Sprintf("hf://org/model-%d", i)},
-			Engine: v1.EngineSpec{Name: v1.EngineVLLM},
-			GPU:    v1.GPUSpec{Count: 1, Products: []string{"NVIDIA-L4"}},
+			Engine: v1.EngineSpec{Name: v1.DefaultEngine},
+			GPU:    v1.GPUSpec{Count: ptr.To(int32(1)), Products: []string{"NVIDIA-L4"}},
 		},
 	}
 }
@@ -137,7 +138,7 @@ func llmDeployment(phase string, i int) *v1.LLMDeployment {
 // selector are replaced, and there is no owner, so the operator never sees them (its caches hold only objects
 // labelled app.kubernetes.io/managed-by=privatellm).
 func (b *bench) plainObjects(ctx context.Context, phase string, n int, withServices bool) ([]client.Object, error) {
-	defaults := config.Default().EngineDefaults()
+	defaults := config.Default().EngineImages()
 	deploys := make([]client.Object, n)
 	svcs := make([]client.Object, n)
 	err := forEach(ctx, n, func(ctx context.Context, i int) error {

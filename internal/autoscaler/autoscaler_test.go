@@ -9,38 +9,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	v1 "github.com/privatellm/privatellm/api/v1alpha1"
-	"github.com/privatellm/privatellm/internal/engine"
 )
-
-const vllmMetrics = `# HELP vllm:num_requests_waiting Number of requests waiting.
-# TYPE vllm:num_requests_waiting gauge
-vllm:num_requests_waiting{model_name="llama"} 7
-vllm:num_requests_running{model_name="llama"} 3
-vllm:gpu_cache_usage_perc{model_name="llama"} 0.42
-vllm:e2e_request_latency_seconds_bucket{model_name="llama",le="+Inf"} 12
-vllm:e2e_request_latency_seconds_sum{model_name="llama"} 3.5
-`
-
-func TestParseMetricsAndSignal(t *testing.T) {
-	m, err := ParseMetrics(strings.NewReader(vllmMetrics))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m["vllm:num_requests_waiting"] != 7 || m["vllm:e2e_request_latency_seconds_sum"] != 3.5 {
-		t.Errorf("parsed %v", m)
-	}
-	// Only the deprecated KV-cache name is exported: the signal falls back to it.
-	v, name, ok := Signal(m, MetricNames(v1.MetricKVCacheUtilization, engine.VLLMMetrics))
-	if !ok || v != 0.42 || name != "vllm:gpu_cache_usage_perc" {
-		t.Errorf("KV cache signal = %v %q %v", v, name, ok)
-	}
-	if _, _, ok := Signal(m, MetricNames(v1.MetricQueueDepth, engine.TGIMetrics)); ok {
-		t.Error("a vLLM page has no TGI queue metric")
-	}
-	if _, err := ParseMetrics(strings.NewReader("vllm:x{a=\"b\" 1\n")); err == nil {
-		t.Error("a broken line must be an error")
-	}
-}
 
 var t0 = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 
@@ -112,14 +81,5 @@ func TestSteadyLoadDoesNotFlap(t *testing.T) {
 	}
 	if len(hist) > maxHistory {
 		t.Errorf("history grew to %d", len(hist))
-	}
-}
-
-func BenchmarkParseMetrics(b *testing.B) {
-	page := strings.Repeat(vllmMetrics, 40) // ≈ 200 series, a typical vLLM page
-	for b.Loop() {
-		if _, err := ParseMetrics(strings.NewReader(page)); err != nil {
-			b.Fatal(err)
-		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
+	v1 "github.com/privatellm/privatellm/api/v1alpha1"
 	"github.com/privatellm/privatellm/internal/engine"
 )
 
@@ -20,36 +21,25 @@ const (
 	Kind       = "OperatorConfig"
 )
 
-// Default engine images, pinned by tag. Platform teams should pin digests in their configuration.
-const (
-	DefaultVLLMImage = "vllm/vllm-openai:v0.18.0"
-	DefaultTGIImage  = "ghcr.io/huggingface/text-generation-inference:3.3.6"
-)
-
 // OperatorConfig configures the operator.
 type OperatorConfig struct {
 	metav1.TypeMeta `json:",inline"`
 
-	// Engines pins the image of each engine.
-	Engines Engines `json:"engines,omitempty"`
+	// Engines pins the images of engines by name (vllm, tgi, sglang, llamacpp); an engine left out runs the image
+	// its registry entry pins (internal/engine, docs/engines.md).
+	Engines map[v1.EngineName]EngineConfig `json:"engines,omitempty"`
 
 	// StallGracePeriod is how long a pod may stay unschedulable or wait for a missing Secret before the
 	// LLMDeployment is reported Stalled (a cluster autoscaler or a GitOps sync may still fix it). Default 2m.
 	StallGracePeriod metav1.Duration `json:"stallGracePeriod,omitempty"`
 }
 
-// Engines pins the image of each engine.
-type Engines struct {
-	// VLLM configures vLLM.
-	VLLM EngineConfig `json:"vllm,omitempty"`
-	// TGI configures text-generation-inference.
-	TGI EngineConfig `json:"tgi,omitempty"`
-}
-
 // EngineConfig configures one engine.
 type EngineConfig struct {
 	// Image is the default image, with a tag or digest.
 	Image string `json:"image,omitempty"`
+	// CPUImage is the default image for gpu.count 0, for engines that serve on CPU.
+	CPUImage string `json:"cpuImage,omitempty"`
 }
 
 // Default returns the built-in configuration.
@@ -61,11 +51,18 @@ func Default() OperatorConfig {
 
 func (c *OperatorConfig) setDefaults() {
 	c.APIVersion, c.Kind = APIVersion, Kind
-	if c.Engines.VLLM.Image == "" {
-		c.Engines.VLLM.Image = DefaultVLLMImage
+	if c.Engines == nil {
+		c.Engines = map[v1.EngineName]EngineConfig{}
 	}
-	if c.Engines.TGI.Image == "" {
-		c.Engines.TGI.Image = DefaultTGIImage
+	for _, f := range engine.All() {
+		e := c.Engines[f.Name]
+		if e.Image == "" {
+			e.Image = f.Image
+		}
+		if e.CPUImage == "" {
+			e.CPUImage = f.CPUImage
+		}
+		c.Engines[f.Name] = e
 	}
 	if c.StallGracePeriod.Duration == 0 {
 		c.StallGracePeriod.Duration = 2 * time.Minute
@@ -93,10 +90,22 @@ func Parse(raw []byte) (OperatorConfig, error) {
 	if c.APIVersion != "" && c.APIVersion != APIVersion || c.Kind != "" && c.Kind != Kind {
 		return OperatorConfig{}, fmt.Errorf("operator config is %s %s, want %s %s", c.APIVersion, c.Kind, APIVersion, Kind)
 	}
+	for name, e := range c.Engines {
+		f, ok := engine.Lookup(name)
+		if !ok {
+			return OperatorConfig{}, fmt.Errorf("operator config: engines.%s: no such engine; the operator knows %s", name, engineNames())
+		}
+		if e.CPUImage != "" && !f.Facts().ServesOnCPU() {
+			return OperatorConfig{}, fmt.Errorf("operator config: engines.%s.cpuImage: %s does not serve on CPU", name, name)
+		}
+	}
 	c.setDefaults()
-	for name, img := range map[string]string{"vllm": c.Engines.VLLM.Image, "tgi": c.Engines.TGI.Image} {
-		if !strings.Contains(img[strings.LastIndex(img, "/")+1:], ":") && !strings.Contains(img, "@") {
-			return OperatorConfig{}, fmt.Errorf("operator config: engines.%s.image %q needs a tag or digest", name, img)
+	for _, name := range engine.Names() {
+		e := c.Engines[name]
+		for field, img := range map[string]string{"image": e.Image, "cpuImage": e.CPUImage} {
+			if img != "" && !strings.Contains(img[strings.LastIndex(img, "/")+1:], ":") && !strings.Contains(img, "@") {
+				return OperatorConfig{}, fmt.Errorf("operator config: engines.%s.%s %q needs a tag or digest", name, field, img)
+			}
 		}
 	}
 	if c.StallGracePeriod.Duration < 0 {
@@ -105,7 +114,19 @@ func Parse(raw []byte) (OperatorConfig, error) {
 	return c, nil
 }
 
-// EngineDefaults are the engine settings the engine package takes.
-func (c OperatorConfig) EngineDefaults() engine.Defaults {
-	return engine.Defaults{VLLMImage: c.Engines.VLLM.Image, TGIImage: c.Engines.TGI.Image}
+// EngineImages are the images the engine package takes.
+func (c OperatorConfig) EngineImages() engine.Images {
+	out := engine.Images{}
+	for name, e := range c.Engines {
+		out[name] = engine.Image{GPU: e.Image, CPU: e.CPUImage}
+	}
+	return out
+}
+
+func engineNames() string {
+	var s []string
+	for _, n := range engine.Names() {
+		s = append(s, string(n))
+	}
+	return strings.Join(s, ", ")
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/privatellm/privatellm/internal/config"
+	"github.com/privatellm/privatellm/internal/engine"
 )
 
 func TestShippedConfigParses(t *testing.T) {
@@ -13,8 +14,10 @@ func TestShippedConfigParses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Engines.VLLM.Image != config.DefaultVLLMImage || c.Engines.TGI.Image != config.DefaultTGIImage {
-		t.Errorf("shipped config and built-in defaults disagree: %+v", c.Engines)
+	for name, img := range engine.DefaultImages() {
+		if c.Engines[name].Image != img.GPU || c.Engines[name].CPUImage != img.CPU {
+			t.Errorf("%s: shipped config %+v and the registry's pins %+v disagree", name, c.Engines[name], img)
+		}
 	}
 	if c.StallGracePeriod.Duration != 2*time.Minute {
 		t.Errorf("stallGracePeriod = %s", c.StallGracePeriod.Duration)
@@ -23,10 +26,15 @@ func TestShippedConfigParses(t *testing.T) {
 
 func TestParseRejects(t *testing.T) {
 	for name, tc := range map[string]struct{ yaml, want string }{
-		"unknown field":  {"engines: {vllm: {imag: x:1}}", "unknown field"},
-		"untagged image": {"engines: {vllm: {image: vllm/vllm-openai}}", "needs a tag or digest"},
-		"wrong kind":     {"apiVersion: v1\nkind: ConfigMap", "want config.privatellm.dev/v1alpha1"},
-		"negative grace": {"stallGracePeriod: -1m", "must not be negative"},
+		"unknown field":          {"engines: {vllm: {imag: x:1}}", "unknown field"},
+		"unknown engine":         {"engines: {triton: {image: x:1}}", "engines.triton: no such engine"},
+		"untagged image":         {"engines: {vllm: {image: vllm/vllm-openai}}", "needs a tag or digest"},
+		"untagged CPU image":     {"engines: {llamacpp: {cpuImage: registry.local:5000/llama.cpp}}", "engines.llamacpp.cpuImage"},
+		"CPU image, GPU engine":  {"engines: {tgi: {cpuImage: tgi:1}}", "tgi does not serve on CPU"},
+		"wrong kind":             {"apiVersion: v1\nkind: ConfigMap", "want config.privatellm.dev/v1alpha1"},
+		"negative grace":         {"stallGracePeriod: -1m", "must not be negative"},
+		"engines as a list":      {"engines: [vllm]", "parsing operator config"},
+		"an engine not a struct": {"engines: {vllm: v0.18}", "parsing operator config"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := config.Parse([]byte(tc.yaml))
@@ -42,7 +50,15 @@ func TestDefaultsFillGaps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Engines.VLLM.Image != config.DefaultVLLMImage || c.Engines.TGI.Image != "registry.local:5000/tgi@sha256:abc" {
+	pinned := engine.DefaultImages()
+	if c.Engines["vllm"].Image != pinned["vllm"].GPU || c.Engines["tgi"].Image != "registry.local:5000/tgi@sha256:abc" ||
+		c.Engines["llamacpp"].CPUImage != pinned["llamacpp"].CPU {
 		t.Errorf("%+v", c.Engines)
+	}
+	images := c.EngineImages()
+	for _, name := range engine.Names() {
+		if images[name].GPU == "" {
+			t.Errorf("EngineImages has no image for %s", name)
+		}
 	}
 }

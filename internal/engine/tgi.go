@@ -1,59 +1,86 @@
 package engine
 
 import (
-	corev1 "k8s.io/api/core/v1"
-
-	servingv1alpha1 "github.com/privatellm/privatellm/api/v1alpha1"
+	v1 "github.com/privatellm/privatellm/api/v1alpha1"
 )
 
-// TGI facts (see docs/engines.md). The image defaults to PORT=80 and HF_HOME=/data as root: privatellm runs it on
-// 8080, with its own cache, as a non-root user, and sets the Prometheus exporter's port so nothing collides.
+// Hugging Face text-generation-inference, `text-generation-launcher` (maintenance mode since Dec 2025). Facts from
+// huggingface/text-generation-inference v3.3.6 (launcher/src/main.rs, server/text_generation_server/cli.py,
+// Dockerfile, backends/v3/src/queue.rs); the simulator's flag table is internal/enginesim/flags_tgi.go.
+type tgi struct{}
+
+func init() { register(tgi{}) }
+
+// The image defaults to PORT=80 and HF_HOME=/data: privatellm runs it on 8080 with its own cache. --prometheus-port
+// is set so the port the router binds at start is known: at 3.3.6 the router discards that exporter at once
+// (router/src/server.rs), and /metrics is served on the main port only.
 const (
 	tgiPort           = 8080
 	tgiPrometheusPort = 9000
 	tgiDrainSeconds   = 60
 )
 
-// tgiQuantizeFlag maps spec.quantization to TGI's --quantize. TGI reads pre-quantized AWQ, GPTQ and
-// compressed-tensors checkpoints from config.json, so those get no flag; the rest select a kernel or quantize on
-// load and must be passed.
-var tgiQuantizeFlag = map[servingv1alpha1.Quantization]string{
-	servingv1alpha1.QuantizationNone:              "",
-	servingv1alpha1.QuantizationAWQ:               "",
-	servingv1alpha1.QuantizationGPTQ:              "",
-	servingv1alpha1.QuantizationCompressedTensors: "",
-	servingv1alpha1.QuantizationFP8:               "fp8",
-	servingv1alpha1.QuantizationBitsAndBytes:      "bitsandbytes",
-	servingv1alpha1.QuantizationBitsAndBytesNF4:   "bitsandbytes-nf4",
-	servingv1alpha1.QuantizationBitsAndBytesFP4:   "bitsandbytes-fp4",
-	servingv1alpha1.QuantizationEETQ:              "eetq",
-	servingv1alpha1.QuantizationEXL2:              "exl2",
-	servingv1alpha1.QuantizationMarlin:            "marlin",
+var tgiFacts = Facts{
+	Name:      "tgi",
+	Title:     "TGI",
+	Version:   "3.3.6",
+	Image:     "ghcr.io/huggingface/text-generation-inference:3.3.6",
+	Revisions: true,
+	Schemes:   []Scheme{SchemeHF, SchemePVC},
+	// The launcher takes the method of a quantized checkpoint from its config.json (quantization_config.quant_method
+	// of any of these names, launcher/src/main.rs: get_config and args.quantize.or(...)), so those get no
+	// --quantize; quantizing on load must be named.
+	Quantizations: []Quantization{
+		{Name: v1.QuantizationNone},
+		{Name: v1.QuantizationAWQ, FromCheckpoint: true, BitsPerWeight: 4.2},
+		{Name: v1.QuantizationGPTQ, FromCheckpoint: true, BitsPerWeight: 4.2},
+		{Name: v1.QuantizationCompressedTensors, FromCheckpoint: true, BitsPerWeight: 4.2},
+		{Name: v1.QuantizationFP8, FromCheckpoint: true, OnLoadFlag: "fp8", BitsPerWeight: 8},
+		{Name: v1.QuantizationBitsAndBytes, FromCheckpoint: true, OnLoadFlag: "bitsandbytes", BitsPerWeight: 8},
+		{Name: "bitsandbytes-nf4", FromCheckpoint: true, OnLoadFlag: "bitsandbytes-nf4", BitsPerWeight: 4.2},
+		{Name: "bitsandbytes-fp4", FromCheckpoint: true, OnLoadFlag: "bitsandbytes-fp4", BitsPerWeight: 4.2},
+		{Name: "eetq", FromCheckpoint: true, OnLoadFlag: "eetq", BitsPerWeight: 8},
+		// exllamav2 kernels do not shard (launcher/src/main.rs refuses --quantize exl2 with more than one shard).
+		{Name: "exl2", FromCheckpoint: true, BitsPerWeight: 4.2, MaxGPUs: 1},
+		{Name: "marlin", FromCheckpoint: true, BitsPerWeight: 4.2},
+	},
+	QuantizationOption: "--quantize",
+	Dtypes:             []v1.Dtype{v1.DtypeAuto, v1.DtypeFloat16, v1.DtypeBFloat16},
+	// The server refuses --dtype together with a quantization (server/text_generation_server/cli.py:110-118),
+	// the one the launcher merged from the checkpoint's config.json included.
+	DtypeWithQuantization: false,
+	Parallelism:           TensorOnly,
+	ManagedFlags: []string{"--model-id", "--hostname", "--port", "-p", "--prometheus-port", "--num-shard",
+		"--sharded", "--quantize", "--dtype", "--max-total-tokens", "--max-input-tokens", "--max-input-length",
+		"--revision", "--huggingface-hub-cache", "--graceful-termination-timeout", "-g"},
+	ManagedEnv: []string{"USAGE_STATS"},
+	Metrics: Metrics{
+		// TGI has no KV-cache gauge; the batch size stands in for running requests. Counters carry no _total, and
+		// tokens are counted only as the _sum of histograms (tgi_request_input_length is recorded at validation, so it
+		// includes requests that fail later).
+		RequestsRunning:   []string{"tgi_batch_current_size"},
+		RequestsWaiting:   []string{"tgi_queue_size"},
+		PromptTokens:      []string{"tgi_request_input_length_sum"},
+		GenerationTokens:  []string{"tgi_request_generated_tokens_sum"},
+		RequestLatency:    []string{"tgi_request_duration"},
+		CreatedOnFirstUse: []string{"tgi_batch_current_size", "tgi_queue_size"},
+	},
+	Source: "huggingface/text-generation-inference v3.3.6: launcher/src/main.rs, server/text_generation_server/cli.py, Dockerfile, backends/v3/src/queue.rs",
 }
 
-// TGIQuantizeFlag returns the --quantize value for q ("" for none) and whether TGI supports q at all.
-func TGIQuantizeFlag(q servingv1alpha1.Quantization) (string, bool) {
-	f, ok := tgiQuantizeFlag[q]
-	return f, ok
-}
+func (tgi) Facts() Facts { return tgiFacts }
 
-// TGIMetrics are TGI's metric names. TGI has no KV-cache gauge; batch size stands in for running requests.
-var TGIMetrics = Metrics{
-	RequestsRunning: []string{"tgi_batch_current_size"},
-	RequestsWaiting: []string{"tgi_queue_size"},
-	RequestLatency:  []string{"tgi_request_duration"},
-}
-
-// TGI is the plan for text-generation-launcher. Every value from the spec is one `--flag=value` token.
-func TGI(llm *servingv1alpha1.LLMDeployment, src ModelSource, image string) Plan {
-	spec := &llm.Spec
+// Plan is text-generation-launcher with every value from the spec as one `--flag=value` token. The user's args
+// come first; clap refuses a repeated option, which is why managed flags are refused at admission.
+func (tgi) Plan(in Input) Plan {
+	llm, src, spec := in.LLM, in.Model, &in.LLM.Spec
 	args := append([]string{}, spec.Engine.Args...)
 	args = append(args,
 		"--model-id="+src.Location(),
 		"--hostname=0.0.0.0",
 		"--port="+itoa(tgiPort),
 		"--prometheus-port="+itoa(tgiPrometheusPort),
-		"--huggingface-hub-cache="+CacheDir+"/huggingface/hub",
+		"--huggingface-hub-cache="+HFHome+"/hub",
 		"--graceful-termination-timeout="+itoa(tgiDrainSeconds),
 	)
 	if shards := spec.EffectiveTensorParallelSize(); shards > 1 {
@@ -62,10 +89,10 @@ func TGI(llm *servingv1alpha1.LLMDeployment, src ModelSource, image string) Plan
 	if src.Scheme == SchemeHF && spec.Model.Revision != "" {
 		args = append(args, "--revision="+spec.Model.Revision)
 	}
-	if q, _ := TGIQuantizeFlag(spec.EffectiveQuantization()); q != "" {
+	if q := in.Quantization.Flag; q != "" {
 		args = append(args, "--quantize="+q)
 	}
-	if d := spec.EffectiveDtype(); d != servingv1alpha1.DtypeAuto {
+	if d := spec.EffectiveDtype(); d != v1.DtypeAuto {
 		args = append(args, "--dtype="+string(d))
 	}
 	if spec.MaxModelLen != nil {
@@ -78,29 +105,30 @@ func TGI(llm *servingv1alpha1.LLMDeployment, src ModelSource, image string) Plan
 		args = append(args, "--trust-remote-code")
 	}
 
-	env := commonEnv(llm)
-	env = append(env,
-		corev1EnvVar("PORT", itoa(tgiPort)),
-		corev1EnvVar("USAGE_STATS", "off"),
+	e := commonEnv(llm, true)
+	e = append(e,
+		env("PORT", itoa(tgiPort)),
+		env("USAGE_STATS", "off"),
 	)
-	env = append(env, userEnv(llm)...)
+	e = append(e, userEnv(llm)...)
 
 	return Plan{
 		Model:         src,
 		ContainerName: "tgi",
-		Image:         image,
+		Image:         in.Image,
 		Command:       []string{"text-generation-launcher"},
 		Args:          args,
-		Env:           env,
+		Env:           e,
 		Port:          tgiPort,
-		MetricsPort:   tgiPrometheusPort,
-		HealthPath:    "/health",
+		// /health is cheap while healthy; it runs a test generation only after a failure.
+		StartupPath:   "/health",
+		LivenessPath:  "/health",
 		ReadinessPath: "/health",
-		// The launcher writes next to its binaries and into /data at start; keep the root filesystem writable.
+		// The launcher writes next to its binaries at start, and the image keeps its Python under /root
+		// (Dockerfile: uv under /root/.local/share/uv): as any other uid it cannot load libpython and every pod
+		// crash-loops (upstream issue #3082). It runs as root with every capability dropped.
 		ReadOnlyRootFilesystem: false,
+		RunAsRoot:              true,
 		DrainSeconds:           tgiDrainSeconds,
-		Metrics:                TGIMetrics,
 	}
 }
-
-func corev1EnvVar(name, value string) corev1.EnvVar { return corev1.EnvVar{Name: name, Value: value} }

@@ -1,50 +1,68 @@
 package engine
 
 import (
-	servingv1alpha1 "github.com/privatellm/privatellm/api/v1alpha1"
+	v1 "github.com/privatellm/privatellm/api/v1alpha1"
 )
 
-// vLLM facts (see docs/engines.md). One place to edit when vLLM changes.
+// vLLM's OpenAI-compatible server, `vllm serve`. Facts from vllm-project/vllm at the pinned release (flags:
+// vllm/engine/arg_utils.py and vllm/entrypoints/openai/cli_args.py; metrics: vllm/v1/metrics/loggers.py); the
+// simulator's flag table is internal/enginesim/flags_vllm.go.
+type vllm struct{}
+
+func init() { register(vllm{}) }
+
 const (
 	vllmPort = 8000
 	// vllmDrainSeconds is passed as --shutdown-timeout (vLLM >= 0.18): in-flight requests finish before exit.
 	vllmDrainSeconds = 60
 )
 
-// vllmQuantizationFlag maps spec.quantization to vLLM's --quantization. Pre-quantized checkpoints (awq, gptq,
-// compressed-tensors) carry quantization_config in config.json and vLLM picks the fastest kernel (Marlin) itself;
-// forcing --quantization awq can select a slower one, so those get no flag. fp8 and bitsandbytes can quantize an
-// unquantized checkpoint on load, so they are passed.
-var vllmQuantizationFlag = map[servingv1alpha1.Quantization]string{
-	servingv1alpha1.QuantizationNone:              "",
-	servingv1alpha1.QuantizationAWQ:               "",
-	servingv1alpha1.QuantizationGPTQ:              "",
-	servingv1alpha1.QuantizationCompressedTensors: "",
-	servingv1alpha1.QuantizationFP8:               "fp8",
-	servingv1alpha1.QuantizationBitsAndBytes:      "bitsandbytes",
+// Quantization methods of checkpoints (read from quantization_config, no flag: vLLM then picks its fastest
+// kernel, e.g. Marlin) and of on-load quantization (fp8, bitsandbytes).
+var vllmFacts = Facts{
+	Name:      v1.DefaultEngine,
+	Title:     "vLLM",
+	Version:   "v0.18.0",
+	Image:     "vllm/vllm-openai:v0.18.0",
+	Revisions: true,
+	Schemes:   []Scheme{SchemeHF, SchemePVC, SchemeS3, SchemeGCS},
+	Quantizations: []Quantization{
+		{Name: v1.QuantizationNone},
+		{Name: v1.QuantizationAWQ, FromCheckpoint: true, BitsPerWeight: 4.2},
+		{Name: v1.QuantizationGPTQ, FromCheckpoint: true, BitsPerWeight: 4.2},
+		{Name: v1.QuantizationFP8, FromCheckpoint: true, OnLoadFlag: "fp8", BitsPerWeight: 8},
+		{Name: v1.QuantizationBitsAndBytes, FromCheckpoint: true, OnLoadFlag: "bitsandbytes", BitsPerWeight: 4.2},
+		{Name: v1.QuantizationCompressedTensors, FromCheckpoint: true, BitsPerWeight: 4.2},
+	},
+	QuantizationOption:    "--quantization",
+	Dtypes:                []v1.Dtype{v1.DtypeAuto, v1.DtypeHalf, v1.DtypeFloat16, v1.DtypeBFloat16, v1.DtypeFloat, v1.DtypeFloat32},
+	DtypeWithQuantization: true,
+	Parallelism:           TensorAndPipeline,
+	ManagedFlags: []string{"--model", "--host", "--port", "--served-model-name", "--tensor-parallel-size", "-tp",
+		"--pipeline-parallel-size", "-pp", "--quantization", "-q", "--dtype", "--max-model-len", "--revision",
+		"--download-dir", "--load-format", "--shutdown-timeout"},
+	ManagedEnv:   []string{"VLLM_NO_USAGE_STATS", "VLLM_CACHE_ROOT", "VLLM_PORT", "VLLM_HOST_IP"},
+	ForbiddenEnv: map[string]string{"VLLM_SERVER_DEV_MODE": "exposes unauthenticated debug endpoints"},
+	Metrics: Metrics{
+		RequestsRunning: []string{"vllm:num_requests_running"},
+		RequestsWaiting: []string{"vllm:num_requests_waiting"},
+		// vllm:gpu_cache_usage_perc is the name before 0.9, read only as a fallback for older pins.
+		KVCacheUsage:     []string{"vllm:kv_cache_usage_perc", "vllm:gpu_cache_usage_perc"},
+		PromptTokens:     []string{"vllm:prompt_tokens_total"},
+		GenerationTokens: []string{"vllm:generation_tokens_total"},
+		TimeToFirstToken: []string{"vllm:time_to_first_token_seconds"},
+		RequestLatency:   []string{"vllm:e2e_request_latency_seconds"},
+	},
+	Source: "vllm-project/vllm v0.18.0: vllm/engine/arg_utils.py, vllm/entrypoints/openai/cli_args.py, vllm/v1/metrics/loggers.py",
 }
 
-// VLLMQuantizationFlag returns the --quantization value for q ("" for none) and whether vLLM supports q at all.
-func VLLMQuantizationFlag(q servingv1alpha1.Quantization) (string, bool) {
-	f, ok := vllmQuantizationFlag[q]
-	return f, ok
-}
+func (vllm) Facts() Facts { return vllmFacts }
 
-// VLLMMetrics are vLLM's metric names. vllm:gpu_cache_usage_perc was renamed vllm:kv_cache_usage_perc in 0.9;
-// both are read.
-var VLLMMetrics = Metrics{
-	RequestsRunning:  []string{"vllm:num_requests_running"},
-	RequestsWaiting:  []string{"vllm:num_requests_waiting"},
-	KVCacheUsage:     []string{"vllm:kv_cache_usage_perc", "vllm:gpu_cache_usage_perc"},
-	TimeToFirstToken: []string{"vllm:time_to_first_token_seconds"},
-	RequestLatency:   []string{"vllm:e2e_request_latency_seconds"},
-}
-
-// VLLM is the plan for vLLM's OpenAI-compatible server: `vllm serve <model> [user args] [managed flags]`.
-// The user's args come before the managed flags so that, argparse keeping the last value, no abbreviation of a
-// managed flag can override it. Every value taken from the spec is passed as one `--flag=value` token.
-func VLLM(llm *servingv1alpha1.LLMDeployment, src ModelSource, image string) Plan {
-	spec := &llm.Spec
+// Plan is `vllm serve <model> [user args] [managed flags]`. The user's args come before the managed flags so
+// that, argparse keeping the last value, no abbreviation of a managed flag can override it. Every value taken
+// from the spec is passed as one `--flag=value` token.
+func (vllm) Plan(in Input) Plan {
+	llm, src, spec := in.LLM, in.Model, &in.LLM.Spec
 	args := []string{"serve", src.Location()}
 	args = append(args, spec.Engine.Args...)
 	args = append(args,
@@ -62,10 +80,10 @@ func VLLM(llm *servingv1alpha1.LLMDeployment, src ModelSource, image string) Pla
 	if src.Scheme == SchemeS3 || src.Scheme == SchemeGCS {
 		args = append(args, "--load-format=runai_streamer")
 	}
-	if q, _ := VLLMQuantizationFlag(spec.EffectiveQuantization()); q != "" {
+	if q := in.Quantization.Flag; q != "" {
 		args = append(args, "--quantization="+q)
 	}
-	if d := spec.EffectiveDtype(); d != servingv1alpha1.DtypeAuto {
+	if d := spec.EffectiveDtype(); d != v1.DtypeAuto {
 		args = append(args, "--dtype="+string(d))
 	}
 	if spec.MaxModelLen != nil {
@@ -76,25 +94,26 @@ func VLLM(llm *servingv1alpha1.LLMDeployment, src ModelSource, image string) Pla
 	}
 	args = append(args, "--shutdown-timeout="+itoa(vllmDrainSeconds))
 
-	env := commonEnv(llm)
-	env = append(env,
-		corev1EnvVar("VLLM_NO_USAGE_STATS", "1"),
-		corev1EnvVar("VLLM_CACHE_ROOT", CacheDir+"/vllm"),
+	e := commonEnv(llm, false)
+	e = append(e,
+		env("VLLM_NO_USAGE_STATS", "1"),
+		env("VLLM_CACHE_ROOT", CacheDir+"/vllm"),
 	)
-	env = append(env, userEnv(llm)...)
+	e = append(e, userEnv(llm)...)
 
 	return Plan{
-		Model:                  src,
-		ContainerName:          "vllm",
-		Image:                  image,
-		Command:                []string{"vllm"},
-		Args:                   args,
-		Env:                    env,
-		Port:                   vllmPort,
-		HealthPath:             "/health",
+		Model:         src,
+		ContainerName: "vllm",
+		Image:         in.Image,
+		Command:       []string{"vllm"},
+		Args:          args,
+		Env:           e,
+		Port:          vllmPort,
+		// The HTTP server starts only once the model is loaded; /health answers 503 once the engine died.
+		StartupPath:            "/health",
+		LivenessPath:           "/health",
 		ReadinessPath:          "/health",
 		ReadOnlyRootFilesystem: true,
 		DrainSeconds:           vllmDrainSeconds,
-		Metrics:                VLLMMetrics,
 	}
 }

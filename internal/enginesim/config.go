@@ -5,17 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
+	"net"
+	"os"
 	"time"
-)
 
-// Engine names the engine whose HTTP surface is simulated.
-type Engine string
-
-// The simulated engines.
-const (
-	VLLM Engine = "vllm"
-	TGI  Engine = "tgi"
+	v1 "github.com/privatellm/privatellm/api/v1alpha1"
 )
 
 // CacheMetric selects which of vLLM's two KV-cache gauges /metrics carries.
@@ -23,29 +17,26 @@ type CacheMetric string
 
 // The choices of Config.CacheMetric.
 const (
-	// CacheMetricBoth emits vllm:kv_cache_usage_perc and the deprecated vllm:gpu_cache_usage_perc.
-	CacheMetricBoth CacheMetric = "both"
-	// CacheMetricKV emits only vllm:kv_cache_usage_perc (vLLM >= 0.9 without the deprecated name).
+	// CacheMetricKV emits only vllm:kv_cache_usage_perc (vLLM from 0.9 on; the pinned release).
 	CacheMetricKV CacheMetric = "kv"
+	// CacheMetricBoth emits vllm:kv_cache_usage_perc and the deprecated vllm:gpu_cache_usage_perc (0.9 to 0.11).
+	CacheMetricBoth CacheMetric = "both"
 	// CacheMetricGPU emits only vllm:gpu_cache_usage_perc (vLLM < 0.9).
 	CacheMetricGPU CacheMetric = "gpu"
 )
 
 // Defaults of Config; see the flags of ParseArgs.
 const (
-	DefaultTokenRate   = 50
-	DefaultMaxBatch    = 8
-	DefaultKVCapacity  = 65536
-	DefaultMaxTokens   = 16
-	DefaultVLLMPort    = 8000
-	DefaultTGIPort     = 8080
-	DefaultMetricsPort = 9000
+	DefaultTokenRate  = 50
+	DefaultMaxBatch   = 8
+	DefaultKVCapacity = 65536
+	DefaultMaxTokens  = 16
 )
 
 // Config describes the simulated GPU server. Zero fields take the defaults above.
 type Config struct {
-	// Engine is the engine whose surface is served (default vllm).
-	Engine Engine
+	// Engine is the engine whose surface is served: a profile name (default: the operator's default engine).
+	Engine string
 	// ServedModelName is the model name /v1/models lists and requests must name (default "model").
 	ServedModelName string
 	// TokenRate is the generation speed of one sequence in tokens per second; every sequence of the batch runs
@@ -61,21 +52,24 @@ type Config struct {
 	KVCapacity int
 	// DefaultMaxTokens is the length of a completion whose request gives no max_tokens (default 16).
 	DefaultMaxTokens int
-	// LoadDelay is how long the simulated model load takes: until it has passed, /health and the API answer 503.
+	// LoadDelay is how long the simulated model load takes: until it has passed, /health and the API answer 503
+	// (or, for engines that listen only once loaded, nothing listens).
 	LoadDelay time.Duration
 	// FailMetrics makes /metrics answer 500.
 	FailMetrics bool
-	// CacheMetric selects the vLLM KV-cache gauge names (default both).
+	// MetricsOff makes /metrics answer as the engine does when its command line did not enable them.
+	MetricsOff bool
+	// CacheMetric selects the vLLM KV-cache gauge names (default kv, as the pinned vLLM).
 	CacheMetric CacheMetric
 }
 
 // withDefaults returns c with zero fields set to their defaults, or an error for invalid values.
 func (c Config) withDefaults() (Config, error) {
 	if c.Engine == "" {
-		c.Engine = VLLM
+		c.Engine = string(v1.DefaultEngine)
 	}
-	if c.Engine != VLLM && c.Engine != TGI {
-		return c, fmt.Errorf("unknown engine %q: use vllm or tgi", c.Engine)
+	if _, ok := profiles[c.Engine]; !ok {
+		return c, fmt.Errorf("unknown engine %q: engine-sim plays %v", c.Engine, Profiles())
 	}
 	if c.ServedModelName == "" {
 		c.ServedModelName = "model"
@@ -93,7 +87,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.DefaultMaxTokens = DefaultMaxTokens
 	}
 	if c.CacheMetric == "" {
-		c.CacheMetric = CacheMetricBoth
+		c.CacheMetric = CacheMetricKV
 	}
 	switch {
 	case c.MaxBatch < 0:
@@ -110,7 +104,7 @@ func (c Config) withDefaults() (Config, error) {
 	switch c.CacheMetric {
 	case CacheMetricBoth, CacheMetricKV, CacheMetricGPU:
 	default:
-		return c, fmt.Errorf("cache metric %q: use both, kv or gpu", c.CacheMetric)
+		return c, fmt.Errorf("cache metric %q: use kv, both or gpu", c.CacheMetric)
 	}
 	return c, nil
 }
@@ -118,93 +112,85 @@ func (c Config) withDefaults() (Config, error) {
 // Options are a Config and where to listen.
 type Options struct {
 	Config
-	// Host is the address to bind (default 0.0.0.0).
+	// Host and Port are where the API, /health and /metrics are served.
 	Host string
-	// Port serves the API, /health and /metrics (default 8000 for vllm, 8080 for tgi).
 	Port int
-	// MetricsPort serves /metrics alone, like TGI's Prometheus exporter (default 9000 for tgi, none for vllm;
-	// negative: none).
-	MetricsPort int
 }
 
-// aliases map the real engines' flag names to engine-sim's.
-var aliases = map[string]string{
-	"hostname":        "host",
-	"prometheus-port": "metrics-port",
-}
-
-// ParseArgs parses engine-sim's command line. It also accepts the argument style of the real engines, so the
-// operator's rendered args can be passed unchanged: positional arguments ("serve", a model) and unknown flags
-// are ignored, --hostname is --host and --prometheus-port is --metrics-port. Unknown flags are ignored only in
-// the --flag=value or bare --flag form (a following separate value would be taken for a positional argument,
-// which is ignored as well). errors.Is(err, flag.ErrHelp) after -h.
-func ParseArgs(args []string, usage io.Writer) (Options, error) {
+// ParseArgs parses engine-sim's command line:
+//
+//	engine-sim [simulator options] -- <engine command line>
+//
+// The engine command line is the container's command and args, exactly as the operator renders them (e.g.
+// `vllm serve org/model --port=8000 …`). engine-sim recognises the engine by its program, parses the arguments
+// with that engine's flag table at its pinned release and checks them as the engine does at start: what the
+// real engine refuses comes back as a *UsageError with the engine's message and exit status, so a pod the real
+// engine would crash-loop crash-loops in the simulated cluster too. The environment (env, as KEY=VALUE entries;
+// nil: the process's own) stands for the container's, uid for its user (-1: the process's own).
+//
+// The simulator options set what the command line cannot: --bind (the address to listen on when the engine
+// binds every address; the simulated cluster passes the pod's IP), --uid, --load-delay, --token-rate,
+// --max-batch, --max-queue, --kv-capacity, --default-max-tokens, --fail-metrics and --cache-metric.
+// errors.Is(err, flag.ErrHelp) after -h.
+func ParseArgs(args []string, usage io.Writer, env []string) (Options, error) {
 	var o Options
 	fs := flag.NewFlagSet("engine-sim", flag.ContinueOnError)
 	fs.SetOutput(usage)
-	engineName := fs.String("engine", string(VLLM), "simulated engine: vllm or tgi")
-	fs.StringVar(&o.ServedModelName, "served-model-name", "model", "model name served in /v1/models (also --served-model-name=a,b: the first)")
+	bind := fs.String("bind", "", "address to listen on when the engine binds every address (e.g. a pod's IP)")
+	uid := fs.Int64("uid", -1, "user the engine runs as (-1: this process's)")
 	fs.Float64Var(&o.TokenRate, "token-rate", DefaultTokenRate, "tokens per second of each sequence (negative: no delay)")
 	fs.IntVar(&o.MaxBatch, "max-batch", DefaultMaxBatch, "sequences generated at once; more requests queue")
 	fs.IntVar(&o.MaxQueue, "max-queue", 0, "longest queue before requests are refused with 429 (0: unbounded)")
 	fs.IntVar(&o.KVCapacity, "kv-capacity", DefaultKVCapacity, "KV cache capacity in tokens")
 	fs.IntVar(&o.DefaultMaxTokens, "default-max-tokens", DefaultMaxTokens, "completion length when a request sets no max_tokens")
-	fs.DurationVar(&o.LoadDelay, "load-delay", 0, "simulated model load time: /health answers 503 until it has passed")
+	fs.DurationVar(&o.LoadDelay, "load-delay", 0, "simulated model load time: /health answers 503 (or nothing listens) until it has passed")
 	fs.BoolVar(&o.FailMetrics, "fail-metrics", false, "make /metrics answer 500")
-	cacheMetric := fs.String("cache-metric", string(CacheMetricBoth),
-		"vLLM KV-cache gauge: both, kv (vllm:kv_cache_usage_perc) or gpu (deprecated vllm:gpu_cache_usage_perc)")
-	fs.StringVar(&o.Host, "host", "0.0.0.0", "address to listen on (also --hostname)")
-	fs.IntVar(&o.Port, "port", 0, "API port (default 8000 for vllm, 8080 for tgi)")
-	fs.IntVar(&o.MetricsPort, "metrics-port", 0, "separate /metrics port (default 9000 for tgi, none for vllm; also --prometheus-port)")
-
-	var known []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			break
-		}
-		if !strings.HasPrefix(a, "-") || a == "-" {
-			continue // positional: `vllm serve <model>`
-		}
-		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if n, ok := aliases[name]; ok {
-			name = n
-		}
-		f := fs.Lookup(name)
-		if f == nil && name != "h" && name != "help" {
-			continue // a real engine's flag
-		}
-		if hasValue {
-			known = append(known, "--"+name+"="+value)
-			continue
-		}
-		known = append(known, "--"+name)
-		if f != nil && !isBoolFlag(f) && i+1 < len(args) {
-			i++
-			known = append(known, args[i])
-		}
+	cacheMetric := fs.String("cache-metric", string(CacheMetricKV),
+		"vLLM KV-cache gauge: kv (vllm:kv_cache_usage_perc), both, or gpu (the name before vLLM 0.9)")
+	fs.Usage = func() {
+		fmt.Fprintln(usage, "usage: engine-sim [options] -- <engine command line>")
+		fmt.Fprintln(usage, "engines:", Profiles())
+		fs.PrintDefaults()
 	}
-	if err := fs.Parse(known); err != nil {
+	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
-	o.Engine = Engine(*engineName)
-	o.CacheMetric = CacheMetric(*cacheMetric)
-	o.ServedModelName, _, _ = strings.Cut(o.ServedModelName, ",")
-	if o.Port == 0 {
-		o.Port = DefaultVLLMPort
-		if o.Engine == TGI {
-			o.Port = DefaultTGIPort
+	argv := fs.Args()
+	if len(argv) == 0 {
+		fs.Usage()
+		return o, errors.New("no engine command line: give it after --")
+	}
+	p, prog, engineArgs, err := Detect(argv)
+	if err != nil {
+		return o, err
+	}
+	cl, err := p.Flags.Parse(prog, engineArgs, p.MaxPositionals)
+	if err != nil {
+		return o, err
+	}
+	e := Environment{UID: *uid, Vars: envMap(env)}
+	if e.UID < 0 {
+		e.UID = int64(os.Getuid())
+	}
+	served, err := p.Start(cl, e)
+	if err != nil {
+		return o, err
+	}
+	o.Engine, o.ServedModelName, o.MetricsOff = p.Name, served.ServedModelName, served.MetricsOff
+	o.Host, o.Port = served.Host, served.Port
+	if isWildcard(o.Host) {
+		o.Host = *bind
+		if o.Host == "" {
+			o.Host = "0.0.0.0"
 		}
 	}
-	if o.MetricsPort == 0 && o.Engine == TGI {
-		o.MetricsPort = DefaultMetricsPort
+	if net.ParseIP(o.Host) == nil && o.Host != "localhost" {
+		return o, exitf(1, "%s: cannot bind host %q", prog, o.Host)
 	}
-	if o.MetricsPort < 0 || o.MetricsPort == o.Port {
-		o.MetricsPort = 0
+	if o.Port <= 0 || o.Port > 65535 {
+		return o, exitf(1, "%s: port %d out of range", prog, o.Port)
 	}
-	if o.Port < 0 || o.Port > 65535 || o.MetricsPort > 65535 {
-		return o, fmt.Errorf("port %d / metrics port %d out of range", o.Port, o.MetricsPort)
-	}
+	o.CacheMetric = CacheMetric(*cacheMetric)
 	cfg, err := o.Config.withDefaults()
 	if err != nil {
 		return o, err
@@ -213,9 +199,20 @@ func ParseArgs(args []string, usage io.Writer) (Options, error) {
 	return o, nil
 }
 
-func isBoolFlag(f *flag.Flag) bool {
-	b, ok := f.Value.(interface{ IsBoolFlag() bool })
-	return ok && b.IsBoolFlag()
+func envMap(env []string) map[string]string {
+	if env == nil {
+		env = os.Environ()
+	}
+	m := map[string]string{}
+	for _, kv := range env {
+		for i := 0; i < len(kv); i++ {
+			if kv[i] == '=' {
+				m[kv[:i]] = kv[i+1:]
+				break
+			}
+		}
+	}
+	return m
 }
 
 // errQueueFull is returned when a request arrives at a full queue.

@@ -15,6 +15,8 @@ var (
 	// vLLM's vllm:e2e_request_latency_seconds buckets.
 	latencyBuckets = []float64{0.3, 0.5, 0.8, 1, 1.5, 2, 2.5, 5, 10, 15, 20, 30, 40, 50, 60, 120, 240, 480, 960,
 		1920, 7680}
+	// Token-count buckets of TGI's input length and generated tokens histograms (a coarse version of its 100).
+	tokenBuckets = []float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768}
 )
 
 // histogram is a Prometheus histogram; the caller holds the server's lock.

@@ -14,53 +14,39 @@ import (
 // shutdownGrace is how long Run lets in-flight requests finish after ctx is done before it cuts them off.
 const shutdownGrace = time.Second
 
-// Run serves o until ctx is done: the API on Host:Port and, when MetricsPort is set, /metrics on
-// Host:MetricsPort. It returns an error when a port cannot be bound or a listener fails; a done ctx is a clean
-// stop (nil). It logs one line when it listens to log.
+// Run serves o on Host:Port until ctx is done. Engines that start their HTTP server only once the model is loaded
+// (vLLM, TGI) listen only after the load delay, so connections are refused meanwhile, as they are in a real pod.
+// It returns an error when the port cannot be bound or the listener fails; a done ctx is a clean stop (nil). It
+// logs one line when it listens to log.
 func Run(ctx context.Context, o Options, log io.Writer) error {
 	s, err := New(o.Config)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-
-	type endpoint struct {
-		addr    string
-		handler http.Handler
-	}
-	eps := []endpoint{{net.JoinHostPort(o.Host, strconv.Itoa(o.Port)), s.Handler()}}
-	if o.MetricsPort > 0 {
-		eps = append(eps, endpoint{net.JoinHostPort(o.Host, strconv.Itoa(o.MetricsPort)), s.MetricsHandler()})
-	}
-	var servers []*http.Server
-	var listeners []net.Listener
-	for _, ep := range eps {
-		l, err := net.Listen("tcp", ep.addr)
-		if err != nil {
-			for _, l := range listeners {
-				_ = l.Close()
-			}
-			return fmt.Errorf("listen on %s: %w", ep.addr, err)
-		}
-		listeners = append(listeners, l)
-		servers = append(servers, &http.Server{Handler: ep.handler, ReadHeaderTimeout: 10 * time.Second})
-	}
-	errc := make(chan error, len(servers))
-	for i, srv := range servers {
-		go func() {
-			if err := srv.Serve(listeners[i]); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				errc <- fmt.Errorf("serve %s: %w", eps[i].addr, err)
-			}
-		}()
-	}
+	addr := net.JoinHostPort(o.Host, strconv.Itoa(o.Port))
 	cfg := s.Config()
-	metricsAt := "/metrics on the same port"
-	if o.MetricsPort > 0 {
-		metricsAt = "/metrics also on http://" + eps[1].addr
+	fmt.Fprintf(log, "engine-sim: %s loading %q for %s (%g tokens/s per sequence, batch %d, KV cache %d tokens)\n",
+		cfg.Engine, cfg.ServedModelName, cfg.LoadDelay, cfg.TokenRate, cfg.MaxBatch, cfg.KVCapacity)
+	if !s.profile.ListensWhileLoading {
+		select {
+		case <-s.Ready():
+		case <-ctx.Done():
+			return nil
+		}
 	}
-	fmt.Fprintf(log, "engine-sim: %s serving %q on http://%s (%s); %g tokens/s per sequence, batch %d, "+
-		"KV cache %d tokens, load delay %s\n", cfg.Engine, cfg.ServedModelName, eps[0].addr, metricsAt,
-		cfg.TokenRate, cfg.MaxBatch, cfg.KVCapacity, cfg.LoadDelay)
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() {
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("serve %s: %w", addr, err)
+		}
+	}()
+	fmt.Fprintf(log, "engine-sim: %s serving %q on http://%s\n", cfg.Engine, cfg.ServedModelName, addr)
 
 	select {
 	case <-ctx.Done():
@@ -69,11 +55,9 @@ func Run(ctx context.Context, o Options, log io.Writer) error {
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	for _, srv := range servers {
-		if srv.Shutdown(shutdownCtx) != nil {
-			s.Close() // ends running sequences
-			_ = srv.Close()
-		}
+	if srv.Shutdown(shutdownCtx) != nil {
+		s.Close() // ends running sequences
+		_ = srv.Close()
 	}
 	return err
 }

@@ -1,10 +1,15 @@
-// Package enginesim simulates an inference engine — vLLM or Hugging Face TGI — on a CPU: the stand-in for a
-// GPU in tests and in the demo (cmd/engine-sim is its command, docs/engine-sim.md its manual).
+// Package enginesim simulates an inference engine — vLLM, Hugging Face TGI, SGLang or llama.cpp — on a CPU: the
+// stand-in for a GPU in tests and in the demo (cmd/engine-sim is its command, docs/engine-sim.md its manual).
+//
+// It takes the engine's real command line and is as strict as the engine about it: each engine has a profile
+// (profile_<name>.go) with its flag table read from the engine's own argument definitions at the pinned release
+// (flags_<name>.go), and refuses at start what the engine refuses, with the engine's message and exit status.
 //
 // A Server speaks the HTTP surface users and the operator rely on: /health (503 until the simulated model load
 // has passed), /v1/models, /v1/chat/completions and /v1/completions in OpenAI's JSON shapes (with stream: true as
-// server-sent events ending in `data: [DONE]`), TGI's /info, and /metrics in the Prometheus text format under
-// the engines' real metric names (see internal/engine: VLLMMetrics, TGIMetrics).
+// server-sent events ending in `data: [DONE]`), each engine's own routes (TGI's /info, SGLang's
+// /health_generate), and /metrics in the Prometheus text format under the engine's real metric names and types
+// (the operator's side of the same names is internal/engine).
 //
 // It models a GPU server: each sequence generates Config.TokenRate tokens per second; at most Config.MaxBatch
 // sequences run at once and further requests wait in a FIFO queue, whose depth is exported; the KV cache holds
@@ -28,6 +33,7 @@ import (
 // Server is one simulated engine. Its methods are safe for concurrent use.
 type Server struct {
 	cfg        Config
+	profile    *Profile
 	created    time.Time
 	tokenDelay time.Duration // 0: no delay
 	ready      chan struct{} // closed when the load delay has passed
@@ -44,7 +50,7 @@ type Server struct {
 	// Counters and histograms, as the engines export them.
 	promptTokens, generationTokens uint64
 	requestCount, requestSuccess   uint64
-	ttft, e2e                      *histogram
+	ttft, e2e, inputLen, outputLen *histogram
 }
 
 // waiter is a queued request.
@@ -60,12 +66,15 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:     cfg,
-		created: time.Now(),
-		ready:   make(chan struct{}),
-		closed:  make(chan struct{}),
-		ttft:    newHistogram(ttftBuckets),
-		e2e:     newHistogram(latencyBuckets),
+		cfg:       cfg,
+		profile:   profiles[cfg.Engine],
+		created:   time.Now(),
+		ready:     make(chan struct{}),
+		closed:    make(chan struct{}),
+		ttft:      newHistogram(ttftBuckets),
+		e2e:       newHistogram(latencyBuckets),
+		inputLen:  newHistogram(tokenBuckets),
+		outputLen: newHistogram(tokenBuckets),
 	}
 	if cfg.TokenRate > 0 {
 		s.tokenDelay = time.Duration(float64(time.Second) / cfg.TokenRate)
@@ -116,16 +125,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/chat/completions", s.chatCompletions)
 	mux.HandleFunc("POST /v1/completions", s.completions)
 	mux.HandleFunc("GET /metrics", s.metrics)
-	if s.cfg.Engine == TGI {
-		mux.HandleFunc("GET /info", s.info)
+	if s.profile.Routes != nil {
+		s.profile.Routes(s, mux)
 	}
-	return mux
-}
-
-// MetricsHandler serves /metrics alone, like TGI's Prometheus exporter on its own port.
-func (s *Server) MetricsHandler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /metrics", s.metrics)
 	return mux
 }
 
@@ -146,13 +148,14 @@ func (s *Server) models(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"object": "list",
 		"data": []map[string]any{{
-			"id": name, "object": "model", "created": s.created.Unix(), "owned_by": string(s.cfg.Engine),
+			"id": name, "object": "model", "created": s.created.Unix(), "owned_by": s.cfg.Engine,
 			"root": name, "max_model_len": s.cfg.KVCapacity,
 		}},
 	})
 }
 
-func (s *Server) info(w http.ResponseWriter, _ *http.Request) {
+// tgiInfo is TGI's /info.
+func (s *Server) tgiInfo(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"model_id":                s.cfg.ServedModelName,
 		"model_dtype":             "torch.float16",
@@ -217,7 +220,7 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request, chat bool) {
 		s.writeError(w, http.StatusBadRequest, "invalid JSON body: "+err.Error())
 		return
 	}
-	if req.Model != "" && req.Model != s.cfg.ServedModelName {
+	if req.Model != "" && req.Model != s.cfg.ServedModelName && !s.profile.AnyModel {
 		s.writeError(w, http.StatusNotFound, fmt.Sprintf("The model `%s` does not exist.", req.Model))
 		return
 	}
@@ -265,7 +268,7 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request, chat bool) {
 		if generated, err = s.generate(r.Context(), arrival, maxTokens, nil); err != nil {
 			return // the client is gone or the server closed
 		}
-		s.succeeded(arrival)
+		s.succeeded(arrival, maxTokens)
 		writeJSON(w, http.StatusOK, c.response(fillerText(maxTokens), finish,
 			usage{prompt, maxTokens, prompt + maxTokens}))
 		return
@@ -300,7 +303,7 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request, chat bool) {
 	if err != nil {
 		return
 	}
-	s.succeeded(arrival)
+	s.succeeded(arrival, maxTokens)
 	if chat {
 		err = send(c.chunk(map[string]any{}, &finish))
 	} else {
@@ -415,6 +418,7 @@ func (s *Server) start(need, prompt int) {
 	s.kvReserved += need
 	s.kvUsed += prompt
 	s.promptTokens += uint64(prompt)
+	s.inputLen.observe(float64(prompt))
 }
 
 // dispatch admits queued sequences, in order, while the first one fits; the caller holds s.mu.
@@ -481,11 +485,12 @@ func (s *Server) generate(ctx context.Context, arrival time.Time, n int, onToken
 	return n, nil
 }
 
-// succeeded records a request that completed.
-func (s *Server) succeeded(arrival time.Time) {
+// succeeded records a request that completed with n tokens.
+func (s *Server) succeeded(arrival time.Time, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requestSuccess++
+	s.outputLen.observe(float64(n))
 	s.e2e.observe(time.Since(arrival).Seconds())
 }
 
@@ -564,51 +569,26 @@ func (s *Server) metrics(w http.ResponseWriter, _ *http.Request) {
 		http.Error(w, "metrics unavailable (engine-sim --fail-metrics)", http.StatusInternalServerError)
 		return
 	}
+	if s.cfg.MetricsOff {
+		s.writeError(w, http.StatusNotImplemented, "This server does not support metrics endpoint: its command line does not enable them")
+		return
+	}
 	var b strings.Builder
 	s.mu.Lock()
-	if s.cfg.Engine == TGI {
-		s.writeTGIMetrics(&b)
-	} else {
-		s.writeVLLMMetrics(&b)
-	}
+	s.profile.Metrics(&metricsWriter{w: &b}, &Snapshot{
+		Model: s.cfg.ServedModelName, Running: s.running, Waiting: len(s.queue), KVUsed: s.kvUsed,
+		KVCapacity: s.cfg.KVCapacity, PromptTokens: s.promptTokens, GenerationTokens: s.generationTokens,
+		RequestCount: s.requestCount, RequestSuccess: s.requestSuccess, TTFT: s.ttft, E2E: s.e2e,
+		InputLength: s.inputLen, Output: s.outputLen, CacheMetric: s.cfg.CacheMetric,
+	})
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	_, _ = io.WriteString(w, b.String())
 }
 
-// writeVLLMMetrics writes vLLM's series; the caller holds s.mu.
-func (s *Server) writeVLLMMetrics(out io.Writer) {
-	m := &metricsWriter{w: out, labels: `{model_name="` + escapeLabel(s.cfg.ServedModelName) + `"}`}
-	m.sample("vllm:num_requests_running", "gauge", "Number of requests in model execution batches.", float64(s.running))
-	m.sample("vllm:num_requests_waiting", "gauge", "Number of requests waiting to be processed.", float64(len(s.queue)))
-	kv := float64(s.kvUsed) / float64(s.cfg.KVCapacity)
-	if s.cfg.CacheMetric != CacheMetricGPU {
-		m.sample("vllm:kv_cache_usage_perc", "gauge", "KV-cache usage. 1 means 100 percent usage.", kv)
-	}
-	if s.cfg.CacheMetric != CacheMetricKV {
-		m.sample("vllm:gpu_cache_usage_perc", "gauge",
-			"GPU KV-cache usage. 1 means 100 percent usage. DEPRECATED: use vllm:kv_cache_usage_perc.", kv)
-	}
-	m.sample("vllm:prompt_tokens_total", "counter", "Number of prefill tokens processed.", float64(s.promptTokens))
-	m.sample("vllm:generation_tokens_total", "counter", "Number of generation tokens processed.",
-		float64(s.generationTokens))
-	m.histogram("vllm:time_to_first_token_seconds", "Histogram of time to first token in seconds.", s.ttft)
-	m.histogram("vllm:e2e_request_latency_seconds", "Histogram of e2e request latency in seconds.", s.e2e)
-}
-
-// writeTGIMetrics writes TGI's series; the caller holds s.mu.
-func (s *Server) writeTGIMetrics(out io.Writer) {
-	m := &metricsWriter{w: out}
-	m.sample("tgi_queue_size", "gauge", "Number of requests waiting in the queue.", float64(len(s.queue)))
-	m.sample("tgi_batch_current_size", "gauge", "Number of requests in the current batch.", float64(s.running))
-	m.sample("tgi_request_count", "counter", "Number of requests received.", float64(s.requestCount))
-	m.sample("tgi_request_success", "counter", "Number of successful requests.", float64(s.requestSuccess))
-	m.histogram("tgi_request_duration", "Request duration in seconds.", s.e2e)
-}
-
-// writeError answers an error in the engine's format: OpenAI's for vLLM, TGI's own for TGI.
+// writeError answers an error in the engine's format: OpenAI's, or TGI's own.
 func (s *Server) writeError(w http.ResponseWriter, code int, msg string) {
-	if s.cfg.Engine == TGI {
+	if s.profile.TGIErrors {
 		writeJSON(w, code, map[string]any{"error": msg, "error_type": http.StatusText(code)})
 		return
 	}

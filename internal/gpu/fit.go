@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	servingv1alpha1 "github.com/privatellm/privatellm/api/v1alpha1"
+	"github.com/privatellm/privatellm/internal/engine"
 )
 
 // Memory-fit estimation, first order (see ENGINES.md): weights ≈ parameters × bytes per parameter; KV cache per
@@ -63,18 +64,14 @@ const (
 	gib                      = float64(1 << 30)
 )
 
-// BytesPerParameter of the weights for a quantization and dtype. 4-bit methods carry ~5% of scales.
-func BytesPerParameter(q servingv1alpha1.Quantization, d servingv1alpha1.Dtype) float64 {
-	switch q {
-	case servingv1alpha1.QuantizationAWQ, servingv1alpha1.QuantizationGPTQ, servingv1alpha1.QuantizationMarlin,
-		servingv1alpha1.QuantizationEXL2, servingv1alpha1.QuantizationBitsAndBytes,
-		servingv1alpha1.QuantizationBitsAndBytesNF4, servingv1alpha1.QuantizationBitsAndBytesFP4,
-		servingv1alpha1.QuantizationCompressedTensors:
-		return 0.5 * 1.05
-	case servingv1alpha1.QuantizationFP8, servingv1alpha1.QuantizationEETQ:
-		return 1
+// BytesPerParameter of the weights for a spec: the bits per weight of its quantization from the engine registry
+// (scales included), else the dtype's size.
+func BytesPerParameter(spec *servingv1alpha1.LLMDeploymentSpec) float64 {
+	q, _ := engine.FactsOf(spec.EffectiveEngine()).QuantizationOf(spec.EffectiveQuantization())
+	if q.BitsPerWeight > 0 {
+		return q.BitsPerWeight / 8
 	}
-	if d == servingv1alpha1.DtypeFloat || d == servingv1alpha1.DtypeFloat32 {
+	if d := spec.EffectiveDtype(); d == servingv1alpha1.DtypeFloat || d == servingv1alpha1.DtypeFloat32 {
 		return 4
 	}
 	return 2
@@ -96,9 +93,12 @@ type Fit struct {
 	PerGPUAvailableGiB float64
 	// Fits is false when the need exceeds what is available.
 	Fits bool
+	// OnCPU says the "GPU" is the container's memory (gpu.count 0).
+	OnCPU bool
 }
 
 // Estimate sizes a spec's memory need per GPU against GPUs of gpuMemoryMiB each (0: unknown, Fits stays true).
+// On CPU (gpu.count 0) the one "GPU" is the container's memory.
 func Estimate(spec *servingv1alpha1.LLMDeploymentSpec, arch Architecture, gpuMemoryMiB int64) (Fit, error) {
 	tp := spec.EffectiveTensorParallelSize()
 	if arch.AttentionHeads > 0 && arch.AttentionHeads%int64(tp) != 0 {
@@ -108,15 +108,16 @@ func Estimate(spec *servingv1alpha1.LLMDeploymentSpec, arch Architecture, gpuMem
 	if spec.MaxModelLen != nil {
 		ctx = int64(*spec.MaxModelLen)
 	}
-	weights := arch.Parameters * 1e9 * BytesPerParameter(spec.EffectiveQuantization(), spec.EffectiveDtype()) / gib
+	weights := arch.Parameters * 1e9 * BytesPerParameter(spec) / gib
 	kv := float64(2*arch.Layers*arch.KVHeads*arch.HeadDim*2*ctx) / gib
 	f := Fit{
 		Architecture:  arch,
 		WeightsGiB:    weights,
 		KVCacheGiB:    kv,
 		ContextTokens: ctx,
-		PerGPUNeedGiB: (weights+kv)/float64(spec.GPUCount()) + overheadGiB,
+		PerGPUNeedGiB: (weights+kv)/float64(max(spec.GPUCount(), 1)) + overheadGiB,
 		Fits:          true,
+		OnCPU:         spec.OnCPU(),
 	}
 	if gpuMemoryMiB > 0 {
 		f.PerGPUAvailableGiB = float64(gpuMemoryMiB) / 1024 * defaultMemoryUtilization
@@ -127,8 +128,12 @@ func Estimate(spec *servingv1alpha1.LLMDeploymentSpec, arch Architecture, gpuMem
 
 // String summarizes a fit for status and messages.
 func (f Fit) String() string {
-	s := fmt.Sprintf("%s: weights ≈ %.1f GiB, KV cache for %d tokens ≈ %.1f GiB, ≈ %.1f GiB per GPU",
-		f.Architecture.Family, f.WeightsGiB, f.ContextTokens, f.KVCacheGiB, f.PerGPUNeedGiB)
+	where := "per GPU"
+	if f.OnCPU {
+		where = "of memory"
+	}
+	s := fmt.Sprintf("%s: weights ≈ %.1f GiB, KV cache for %d tokens ≈ %.1f GiB, ≈ %.1f GiB %s",
+		f.Architecture.Family, f.WeightsGiB, f.ContextTokens, f.KVCacheGiB, f.PerGPUNeedGiB, where)
 	if f.PerGPUAvailableGiB > 0 {
 		s += fmt.Sprintf(" of %.1f GiB usable", f.PerGPUAvailableGiB)
 	}

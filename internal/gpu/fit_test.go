@@ -49,17 +49,17 @@ func TestEstimate(t *testing.T) {
 		weightGiB float64 // ±5%
 	}{
 		{"70B bf16 on one 24 GiB GPU", "hf://meta-llama/Llama-3.3-70B-Instruct",
-			v1.LLMDeploymentSpec{MaxModelLen: ptr.To(int32(8192)), GPU: v1.GPUSpec{Count: 1}}, l4MiB, false, 131.5},
+			v1.LLMDeploymentSpec{MaxModelLen: ptr.To(int32(8192)), GPU: v1.GPUSpec{Count: ptr.To(int32(1))}}, l4MiB, false, 131.5},
 		{"70B fp8 on 4 × H100", "hf://meta-llama/Llama-3.3-70B-Instruct",
-			v1.LLMDeploymentSpec{Quantization: v1.QuantizationFP8, MaxModelLen: ptr.To(int32(16384)), GPU: v1.GPUSpec{Count: 4}}, h100MiB, true, 65.8},
+			v1.LLMDeploymentSpec{Quantization: v1.QuantizationFP8, MaxModelLen: ptr.To(int32(16384)), GPU: v1.GPUSpec{Count: ptr.To(int32(4))}}, h100MiB, true, 65.8},
 		{"8B AWQ on one L4", "hf://hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4",
-			v1.LLMDeploymentSpec{Quantization: v1.QuantizationAWQ, MaxModelLen: ptr.To(int32(8192)), GPU: v1.GPUSpec{Count: 1}}, l4MiB, true, 3.9},
+			v1.LLMDeploymentSpec{Quantization: v1.QuantizationAWQ, MaxModelLen: ptr.To(int32(8192)), GPU: v1.GPUSpec{Count: ptr.To(int32(1))}}, l4MiB, true, 3.9},
 		{"8B bf16 with its full 128K context on one L4", "hf://meta-llama/Llama-3.1-8B-Instruct",
-			v1.LLMDeploymentSpec{GPU: v1.GPUSpec{Count: 1}}, l4MiB, false, 15.0},
+			v1.LLMDeploymentSpec{GPU: v1.GPUSpec{Count: ptr.To(int32(1))}}, l4MiB, false, 15.0},
 		{"Mistral 7B bf16 on one A100 40GB", "hf://mistralai/Mistral-7B-Instruct-v0.3",
-			v1.LLMDeploymentSpec{MaxModelLen: ptr.To(int32(8192)), GPU: v1.GPUSpec{Count: 1}}, a100MiB, true, 13.5},
+			v1.LLMDeploymentSpec{MaxModelLen: ptr.To(int32(8192)), GPU: v1.GPUSpec{Count: ptr.To(int32(1))}}, a100MiB, true, 13.5},
 		{"unknown GPU memory never fails", "hf://meta-llama/Llama-3.1-405B-Instruct-FP8",
-			v1.LLMDeploymentSpec{Quantization: v1.QuantizationFP8, GPU: v1.GPUSpec{Count: 1}}, 0, true, 378},
+			v1.LLMDeploymentSpec{Quantization: v1.QuantizationFP8, GPU: v1.GPUSpec{Count: ptr.To(int32(1))}}, 0, true, 378},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -79,7 +79,7 @@ func TestEstimate(t *testing.T) {
 
 func TestEstimateTensorParallelMustDivideHeads(t *testing.T) {
 	a, _ := gpu.Lookup("hf://Qwen/Qwen2.5-7B-Instruct") // 28 attention heads
-	_, err := gpu.Estimate(&v1.LLMDeploymentSpec{GPU: v1.GPUSpec{Count: 8}}, a, h100MiB)
+	_, err := gpu.Estimate(&v1.LLMDeploymentSpec{GPU: v1.GPUSpec{Count: ptr.To(int32(8))}}, a, h100MiB)
 	if err == nil || !strings.Contains(err.Error(), "does not divide the 28 attention heads") {
 		t.Errorf("want a heads error, got %v", err)
 	}
@@ -87,7 +87,7 @@ func TestEstimateTensorParallelMustDivideHeads(t *testing.T) {
 
 // BenchmarkEstimate measures one lookup and estimate, the cost an admission check would add per request.
 func BenchmarkEstimate(b *testing.B) {
-	spec := &v1.LLMDeploymentSpec{Quantization: v1.QuantizationFP8, MaxModelLen: ptr.To(int32(16384)), GPU: v1.GPUSpec{Count: 4}}
+	spec := &v1.LLMDeploymentSpec{Quantization: v1.QuantizationFP8, MaxModelLen: ptr.To(int32(16384)), GPU: v1.GPUSpec{Count: ptr.To(int32(4))}}
 	for b.Loop() {
 		a, _ := gpu.Lookup("hf://meta-llama/Llama-3.3-70B-Instruct")
 		if _, err := gpu.Estimate(spec, a, h100MiB); err != nil {

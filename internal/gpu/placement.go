@@ -34,8 +34,11 @@ func LabelsFor(resource servingv1alpha1.GPUResourceName) NodeLabels {
 func MiB(q int64) int64 { return (q + (1<<20 - 1)) >> 20 }
 
 // NodeRequirements are the node selector requirements a replica's node must meet: one of the products, and at
-// least minMemory per GPU.
+// least minMemory per GPU (none on CPU).
 func NodeRequirements(spec *servingv1alpha1.LLMDeploymentSpec) []corev1.NodeSelectorRequirement {
+	if spec.OnCPU() {
+		return nil
+	}
 	labels := LabelsFor(spec.EffectiveGPUResourceName())
 	var reqs []corev1.NodeSelectorRequirement
 	if len(spec.GPU.Products) > 0 {
@@ -86,13 +89,16 @@ func Affinity(spec *servingv1alpha1.LLMDeploymentSpec) *corev1.Affinity {
 }
 
 // Tolerations are the toleration of the GPU taint (key = the resource name, as the NVIDIA and AMD operators
-// taint GPU nodes) followed by the user's.
+// taint GPU nodes) followed by the user's. A CPU model server tolerates no GPU taint: it stays off GPU nodes.
 func Tolerations(spec *servingv1alpha1.LLMDeploymentSpec) []corev1.Toleration {
-	out := []corev1.Toleration{{
-		Key:      string(spec.EffectiveGPUResourceName()),
-		Operator: corev1.TolerationOpExists,
-		Effect:   corev1.TaintEffectNoSchedule,
-	}}
+	var out []corev1.Toleration
+	if !spec.OnCPU() {
+		out = append(out, corev1.Toleration{
+			Key:      string(spec.EffectiveGPUResourceName()),
+			Operator: corev1.TolerationOpExists,
+			Effect:   corev1.TaintEffectNoSchedule,
+		})
+	}
 	for _, t := range spec.Tolerations {
 		out = append(out, *t.DeepCopy())
 	}

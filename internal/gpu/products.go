@@ -1,6 +1,10 @@
 package gpu
 
-import servingv1alpha1 "github.com/privatellm/privatellm/api/v1alpha1"
+import (
+	corev1 "k8s.io/api/core/v1"
+
+	servingv1alpha1 "github.com/privatellm/privatellm/api/v1alpha1"
+)
 
 // productMemoryMiB is the memory of well-known GPU products as GPU Feature Discovery labels them
 // (nvidia.com/gpu.product → nvidia.com/gpu.memory).
@@ -23,8 +27,17 @@ var productMemoryMiB = map[string]int64{
 }
 
 // DeclaredMemoryMiB is the per-GPU memory a spec can count on without looking at the cluster: the smallest
-// memory among its products when all are known, else gpu.minMemory, else 0 (unknown).
+// memory among its products when all are known, else gpu.minMemory, else 0 (unknown). On CPU it is the
+// container's memory: resources.limits.memory, else resources.requests.memory.
 func DeclaredMemoryMiB(spec *servingv1alpha1.LLMDeploymentSpec) int64 {
+	if spec.OnCPU() {
+		for _, list := range []corev1.ResourceList{spec.Resources.Limits, spec.Resources.Requests} {
+			if q, ok := list[corev1.ResourceMemory]; ok {
+				return MiB(q.Value())
+			}
+		}
+		return 0
+	}
 	var smallest int64
 	for _, p := range spec.GPU.Products {
 		m, ok := productMemoryMiB[p]

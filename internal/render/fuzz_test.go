@@ -35,7 +35,7 @@ func FuzzRender(f *testing.F) {
 	f.Add("s3://bucket/path", "v1", "a b", "vllm", "bitsandbytes", "--max-num-seqs=8", uint8(1), uint8(1))
 	f.Add("file:///etc/passwd", "", "", "vllm", "none", "", uint8(0), uint8(0))
 	f.Add("hf://a/b; rm -rf /", "$(id)", "`id`", "tgi", "exl2", "-p 1", uint8(0), uint8(0))
-	defaults := config.Default().EngineDefaults()
+	defaults := config.Default().EngineImages()
 	f.Fuzz(func(t *testing.T, uri, revision, servedName, engineName, quant, extraArg string, gpus, tp uint8) {
 		llm := testutil.FuzzSpec(uri, revision, servedName, engineName, quant, extraArg, gpus, tp)
 		plan, err := engine.For(llm, defaults)

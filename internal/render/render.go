@@ -74,11 +74,6 @@ func Service(llm *servingv1alpha1.LLMDeployment, plan engine.Plan) *corev1.Servi
 		TargetPort: intstr.FromString("http"),
 		Protocol:   corev1.ProtocolTCP,
 	}}
-	if plan.MetricsPort != 0 {
-		ports = append(ports, corev1.ServicePort{
-			Name: "metrics", Port: plan.MetricsPort, TargetPort: intstr.FromString("metrics"), Protocol: corev1.ProtocolTCP,
-		})
-	}
 	return &corev1.Service{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
 		ObjectMeta: metav1.ObjectMeta{Name: llm.Name, Namespace: llm.Namespace, Labels: Labels(llm)},
@@ -142,7 +137,7 @@ func podSpec(llm *servingv1alpha1.LLMDeployment, plan engine.Plan) corev1.PodSpe
 			Resources:       resources(spec),
 			VolumeMounts:    mounts,
 			StartupProbe: &corev1.Probe{
-				ProbeHandler:     httpGet(plan.HealthPath),
+				ProbeHandler:     httpGet(plan.StartupPath),
 				PeriodSeconds:    startupProbePeriodSeconds,
 				TimeoutSeconds:   5,
 				FailureThreshold: int32(math.Ceil(spec.EffectiveStartupTimeout().Seconds() / startupProbePeriodSeconds)),
@@ -151,54 +146,71 @@ func podSpec(llm *servingv1alpha1.LLMDeployment, plan engine.Plan) corev1.PodSpe
 				ProbeHandler: httpGet(plan.ReadinessPath), PeriodSeconds: 5, TimeoutSeconds: 5, FailureThreshold: 3,
 			},
 			LivenessProbe: &corev1.Probe{
-				ProbeHandler: httpGet(plan.HealthPath), PeriodSeconds: 10, TimeoutSeconds: 10, FailureThreshold: 6,
+				ProbeHandler: httpGet(plan.LivenessPath), PeriodSeconds: 10, TimeoutSeconds: 10, FailureThreshold: 6,
 			},
 			Lifecycle: &corev1.Lifecycle{
 				// Let endpoints drop the pod before the engine stops taking requests.
 				PreStop: &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: preStopSleepSeconds}},
 			},
-			SecurityContext: &corev1.SecurityContext{
-				AllowPrivilegeEscalation: ptr.To(false),
-				ReadOnlyRootFilesystem:   ptr.To(plan.ReadOnlyRootFilesystem),
-				RunAsNonRoot:             ptr.To(true),
-				RunAsUser:                ptr.To(int64(engineUID)),
-				RunAsGroup:               ptr.To(int64(engineUID)),
-				Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
-				SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
-			},
+			SecurityContext:          containerSecurity(plan),
 			TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
 		}},
 		Volumes:                       volumes,
 		TerminationGracePeriodSeconds: ptr.To(preStopSleepSeconds + plan.DrainSeconds + 10),
 		EnableServiceLinks:            ptr.To(false),
 		AutomountServiceAccountToken:  ptr.To(false),
-		SecurityContext: &corev1.PodSecurityContext{
-			RunAsNonRoot:   ptr.To(true),
-			FSGroup:        ptr.To(int64(engineUID)),
-			SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
-		},
-		NodeSelector:      copyMap(spec.NodeSelector),
-		Affinity:          gpu.Affinity(spec),
-		Tolerations:       gpu.Tolerations(spec),
-		PriorityClassName: spec.PriorityClassName,
+		SecurityContext:               podSecurity(plan),
+		NodeSelector:                  copyMap(spec.NodeSelector),
+		Affinity:                      gpu.Affinity(spec),
+		Tolerations:                   gpu.Tolerations(spec),
+		PriorityClassName:             spec.PriorityClassName,
+	}
+}
+
+// containerSecurity is the restricted Pod Security profile: non-root, no privilege escalation, every capability
+// dropped, the runtime's seccomp profile. An image that cannot run as another user (Plan.RunAsRoot) keeps all of
+// it but the user: root without capabilities, which Pod Security "baseline" admits and "restricted" does not.
+func containerSecurity(plan engine.Plan) *corev1.SecurityContext {
+	sc := &corev1.SecurityContext{
+		AllowPrivilegeEscalation: ptr.To(false),
+		ReadOnlyRootFilesystem:   ptr.To(plan.ReadOnlyRootFilesystem),
+		RunAsNonRoot:             ptr.To(true),
+		RunAsUser:                ptr.To(int64(engineUID)),
+		RunAsGroup:               ptr.To(int64(engineUID)),
+		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+		SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+	}
+	if plan.RunAsRoot {
+		sc.RunAsNonRoot, sc.RunAsUser, sc.RunAsGroup = ptr.To(false), ptr.To(int64(0)), ptr.To(int64(0))
+	}
+	return sc
+}
+
+func podSecurity(plan engine.Plan) *corev1.PodSecurityContext {
+	if plan.RunAsRoot {
+		return &corev1.PodSecurityContext{SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}}
+	}
+	return &corev1.PodSecurityContext{
+		RunAsNonRoot:   ptr.To(true),
+		FSGroup:        ptr.To(int64(engineUID)),
+		SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
 	}
 }
 
 func ports(plan engine.Plan) []corev1.ContainerPort {
-	p := []corev1.ContainerPort{{Name: "http", ContainerPort: plan.Port, Protocol: corev1.ProtocolTCP}}
-	if plan.MetricsPort != 0 {
-		p = append(p, corev1.ContainerPort{Name: "metrics", ContainerPort: plan.MetricsPort, Protocol: corev1.ProtocolTCP})
-	}
-	return p
+	return []corev1.ContainerPort{{Name: "http", ContainerPort: plan.Port, Protocol: corev1.ProtocolTCP}}
 }
 
 func httpGet(path string) corev1.ProbeHandler {
 	return corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: path, Port: intstr.FromString("http")}}
 }
 
-// resources are the user's CPU and memory plus gpu.count GPUs as both request and limit.
+// resources are the user's CPU and memory plus gpu.count GPUs as both request and limit (none on CPU).
 func resources(spec *servingv1alpha1.LLMDeploymentSpec) corev1.ResourceRequirements {
 	r := *spec.Resources.DeepCopy()
+	if spec.OnCPU() {
+		return r
+	}
 	gpus := *resource.NewQuantity(int64(spec.GPUCount()), resource.DecimalSI)
 	name := corev1.ResourceName(spec.EffectiveGPUResourceName())
 	if r.Limits == nil {

@@ -46,7 +46,7 @@ func TestGoldenSamples(t *testing.T) {
 		name := strings.TrimSuffix(filepath.Base(path), ".yaml")
 		t.Run(name, func(t *testing.T) {
 			llm := loadSample(t, path)
-			plan, err := engine.For(llm, config.Default().EngineDefaults())
+			plan, err := engine.For(llm, config.Default().EngineImages())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -85,7 +85,7 @@ func TestRenderIsDeterministic(t *testing.T) {
 	llm := loadSample(t, filepath.Join(samplesDir, "serving_v1alpha1_llmdeployment_vllm_awq_l4.yaml"))
 	llm.Spec.PodLabels = map[string]string{"a": "1", "b": "2", "c": "3", "d": "4"}
 	llm.Spec.NodeSelector = map[string]string{"zone": "x", "pool": "gpu", "tier": "prod"}
-	plan, err := engine.For(llm, config.Default().EngineDefaults())
+	plan, err := engine.For(llm, config.Default().EngineImages())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestDeploymentPlacementAndSafety(t *testing.T) {
 		}},
 	}}
 	llm.Spec.PodLabels = map[string]string{"team": "a"}
-	plan, err := engine.For(llm, config.Default().EngineDefaults())
+	plan, err := engine.For(llm, config.Default().EngineImages())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func TestDeploymentPlacementAndSafety(t *testing.T) {
 func TestPVCModelIsMountedReadOnly(t *testing.T) {
 	llm := loadSample(t, filepath.Join(samplesDir, "serving_v1alpha1_llmdeployment_tgi_a100.yaml"))
 	llm.Spec.Model.URI = "pvc://models/mistral-7b"
-	plan, err := engine.For(llm, config.Default().EngineDefaults())
+	plan, err := engine.For(llm, config.Default().EngineImages())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,4 +200,76 @@ func contains(s []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// TestEveryEngineHasAGoldenSample: each registered engine is rendered from a sample in config/samples and compared
+// with its golden file, so adding an engine brings its sample and its reviewed manifest.
+func TestEveryEngineHasAGoldenSample(t *testing.T) {
+	samples, err := filepath.Glob(filepath.Join(samplesDir, "serving_*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[servingv1alpha1.EngineName]bool{}
+	for _, path := range samples {
+		llm := loadSample(t, path)
+		golden := filepath.Join("testdata", strings.TrimSuffix(filepath.Base(path), ".yaml")+".golden.yaml")
+		if _, err := os.Stat(golden); err == nil {
+			have[llm.Spec.EffectiveEngine()] = true
+		}
+	}
+	for _, name := range engine.Names() {
+		if !have[name] {
+			t.Errorf("engine %s has no sample with a golden file in config/samples", name)
+		}
+	}
+}
+
+// TGI 3.3.x cannot load its Python as another uid (upstream #3082): it runs as root, still with every capability
+// dropped, no privilege escalation and the runtime's seccomp profile; every other engine runs restricted.
+func TestSecurityContextPerEngine(t *testing.T) {
+	for _, sample := range []string{"tgi_a100", "vllm_awq_l4", "sglang_awq_h100", "llamacpp_q4_cpu"} {
+		llm := loadSample(t, filepath.Join(samplesDir, "serving_v1alpha1_llmdeployment_"+sample+".yaml"))
+		plan, err := engine.For(llm, config.Default().EngineImages())
+		if err != nil {
+			t.Fatal(err)
+		}
+		pod := render.Deployment(llm, plan).Spec.Template.Spec
+		sc := pod.Containers[0].SecurityContext
+		if *sc.AllowPrivilegeEscalation || len(sc.Capabilities.Drop) != 1 || sc.Capabilities.Drop[0] != "ALL" ||
+			sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault || pod.SecurityContext.SeccompProfile == nil {
+			t.Errorf("%s: not hardened: %+v", sample, sc)
+		}
+		root := llm.Spec.EffectiveEngine() == "tgi"
+		if root && (*sc.RunAsUser != 0 || *sc.RunAsNonRoot || pod.SecurityContext.RunAsNonRoot != nil) {
+			t.Errorf("%s: TGI must run as root (its image allows nothing else): %+v %+v", sample, sc, pod.SecurityContext)
+		}
+		if !root && (*sc.RunAsUser == 0 || !*sc.RunAsNonRoot || !*pod.SecurityContext.RunAsNonRoot) {
+			t.Errorf("%s: must run as non-root: %+v %+v", sample, sc, pod.SecurityContext)
+		}
+	}
+}
+
+// A CPU model server (gpu.count 0) requests no GPU, tolerates no GPU taint and has no GPU node affinity.
+func TestCPUServing(t *testing.T) {
+	llm := loadSample(t, filepath.Join(samplesDir, "serving_v1alpha1_llmdeployment_llamacpp_q4_cpu.yaml"))
+	plan, err := engine.For(llm, config.Default().EngineImages())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pod := render.Deployment(llm, plan).Spec.Template.Spec
+	res := pod.Containers[0].Resources
+	for _, list := range []corev1.ResourceList{res.Requests, res.Limits} {
+		if _, ok := list["nvidia.com/gpu"]; ok {
+			t.Errorf("a CPU server requests GPUs: %v", list)
+		}
+	}
+	if res.Requests.Cpu().String() != "8" || res.Limits.Memory().String() != "12Gi" {
+		t.Errorf("resources %+v", res)
+	}
+	if len(pod.Tolerations) != 0 || pod.Affinity != nil {
+		t.Errorf("a CPU server must stay off GPU nodes: tolerations %v, affinity %v", pod.Tolerations, pod.Affinity)
+	}
+	if pod.Containers[0].Image != engine.FactsOf("llamacpp").CPUImage {
+		t.Errorf("image %s, want the CPU image", pod.Containers[0].Image)
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/utils/ptr"
 
 	v1 "github.com/privatellm/privatellm/api/v1alpha1"
 	"github.com/privatellm/privatellm/internal/engine"
@@ -192,6 +193,9 @@ func (inv inventory) maxGPUs() (int64, string) {
 // clusterWarnings reports facts of the cluster that keep the spec's pods Pending now but may change: no node offers
 // the requested GPUs, or none offers enough of them for one replica.
 func clusterWarnings(spec *v1.LLMDeploymentSpec, inv inventory) []string {
+	if spec.OnCPU() {
+		return nil // CPU nodes: the scheduler places the pod by its CPU and memory requests
+	}
 	res := spec.EffectiveGPUResourceName()
 	if !inv.anyGPU {
 		return []string{fmt.Sprintf("no node currently offers %s: the pods stay Pending until GPU nodes join the cluster", res)}
@@ -235,6 +239,9 @@ func fitErrors(spec *v1.LLMDeploymentSpec, inv inventory) field.ErrorList {
 	if !known {
 		return nil
 	}
+	if spec.OnCPU() {
+		return cpuFitErrors(spec, arch)
+	}
 	tp := spec.EffectiveTensorParallelSize()
 	if arch.AttentionHeads > 0 && arch.AttentionHeads%int64(tp) != 0 {
 		return field.ErrorList{tensorParallelError(spec, arch)}
@@ -248,6 +255,44 @@ func fitErrors(spec *v1.LLMDeploymentSpec, inv inventory) field.ErrorList {
 		return nil
 	}
 	return field.ErrorList{field.Invalid(gpuCountPath, spec.GPUCount(), notFitMessage(spec, arch, fit, mib, source, inv))}
+}
+
+// cpuFitErrors checks a CPU model server against its container's memory: resources.limits.memory, else
+// resources.requests.memory.
+func cpuFitErrors(spec *v1.LLMDeploymentSpec, arch gpu.Architecture) field.ErrorList {
+	mib := gpu.DeclaredMemoryMiB(spec)
+	if mib == 0 {
+		return nil // the schema requires resources.requests.memory
+	}
+	fit, err := gpu.Estimate(spec, arch, mib)
+	if err != nil || fit.Fits {
+		return nil
+	}
+	path, source := specPath.Child("resources", "limits", "memory"), "resources.limits.memory"
+	given, ok := spec.Resources.Limits[corev1.ResourceMemory]
+	if !ok {
+		path, source = specPath.Child("resources", "requests", "memory"), "resources.requests.memory"
+		given = spec.Resources.Requests[corev1.ResourceMemory]
+	}
+	var smaller []string
+	for _, q := range engine.FactsOf(spec.EffectiveEngine()).Quantizations {
+		candidate := *spec
+		candidate.Quantization = q.Name
+		if f, err := gpu.Estimate(&candidate, arch, mib); err == nil && f.Fits && q.Name != spec.EffectiveQuantization() {
+			smaller = append(smaller, string(q.Name))
+		}
+	}
+	msg := fmt.Sprintf("needs ≈ %s GiB of memory (%s, quantization %s, %d-token context: weights ≈ %s GiB, KV cache ≈ %s GiB, plus runtime); "+
+		"%s gives %s GiB (the engine may use %d%% of it): raise %s",
+		gibString(fit.PerGPUNeedGiB), arch.Family, spec.EffectiveQuantization(), fit.ContextTokens, gibString(fit.WeightsGiB),
+		gibString(fit.KVCacheGiB), source, gibString(float64(mib)/1024), int(math.Round(100*fit.PerGPUAvailableGiB/(float64(mib)/1024))), source)
+	if len(smaller) > 0 {
+		msg += ", or use a smaller quantization (" + strings.Join(smaller, ", ") + ")"
+	}
+	if ctx := maxContextThatFits(spec, fit); ctx >= 128 && ctx < fit.ContextTokens {
+		msg += fmt.Sprintf(", or maxModelLen ≤ %d", ctx)
+	}
+	return field.ErrorList{field.Invalid(path, given.String(), msg)}
 }
 
 // tensorParallelError says which sizes would divide the model's attention heads.
@@ -296,11 +341,11 @@ func suggest(spec *v1.LLMDeploymentSpec, arch gpu.Architecture, gpuMiB int64, ma
 			if maxNodeGPUs > 0 && int64(n) > maxNodeGPUs {
 				continue
 			}
-			if q == v1.QuantizationEXL2 && n > 1 {
+			if entry, _ := engine.FactsOf(eng).QuantizationOf(q); entry.MaxGPUs > 0 && n > entry.MaxGPUs {
 				continue
 			}
 			candidate := *spec
-			candidate.Quantization, candidate.GPU.Count, candidate.TensorParallelSize = q, n, nil
+			candidate.Quantization, candidate.GPU.Count, candidate.TensorParallelSize = q, ptr.To(n), nil
 			if f, err := gpu.Estimate(&candidate, arch, gpuMiB); err == nil && f.Fits {
 				out = append(out, option{q, n})
 				break
@@ -316,7 +361,7 @@ func maxContextThatFits(spec *v1.LLMDeploymentSpec, fit gpu.Fit) int64 {
 	if fit.ContextTokens <= 0 || fit.KVCacheGiB <= 0 {
 		return 0
 	}
-	count := float64(spec.GPUCount())
+	count := float64(max(spec.GPUCount(), 1))
 	overhead := fit.PerGPUNeedGiB - (fit.WeightsGiB+fit.KVCacheGiB)/count
 	perToken := fit.KVCacheGiB / float64(fit.ContextTokens)
 	tokens := ((fit.PerGPUAvailableGiB-overhead)*count - fit.WeightsGiB) / perToken
@@ -375,10 +420,10 @@ func suggestionNotes(spec *v1.LLMDeploymentSpec, options []option) []string {
 			break
 		}
 	}
-	if spec.EffectiveEngine() == v1.EngineTGI && spec.EffectiveDtype() != v1.DtypeAuto {
+	if f := engine.FactsOf(spec.EffectiveEngine()); !f.DtypeWithQuantization && spec.EffectiveDtype() != v1.DtypeAuto {
 		for _, o := range options {
 			if o.quantization != v1.QuantizationNone {
-				notes = append(notes, "tgi needs spec.dtype auto together with a quantization")
+				notes = append(notes, fmt.Sprintf("%s needs spec.dtype auto together with a quantization", f.Name))
 				break
 			}
 		}

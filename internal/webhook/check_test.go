@@ -69,10 +69,10 @@ func llm(uri string, mut ...func(*v1.LLMDeploymentSpec)) *v1.LLMDeployment {
 		ObjectMeta: metav1.ObjectMeta{Name: "m", Namespace: "team-a"},
 		Spec: v1.LLMDeploymentSpec{
 			Model:        v1.ModelSpec{URI: uri},
-			Engine:       v1.EngineSpec{Name: v1.EngineVLLM},
+			Engine:       v1.EngineSpec{Name: v1.DefaultEngine},
 			Quantization: v1.QuantizationNone,
 			Dtype:        v1.DtypeAuto,
-			GPU:          v1.GPUSpec{Count: 1, ResourceName: v1.GPUResourceNVIDIA},
+			GPU:          v1.GPUSpec{Count: ptr.To(int32(1)), ResourceName: v1.GPUResourceNVIDIA},
 			Replicas:     ptr.To(int32(1)),
 		},
 	}
@@ -86,7 +86,7 @@ func products(p ...string) func(*v1.LLMDeploymentSpec) {
 	return func(s *v1.LLMDeploymentSpec) { s.GPU.Products = p }
 }
 func count(n int32) func(*v1.LLMDeploymentSpec) {
-	return func(s *v1.LLMDeploymentSpec) { s.GPU.Count = n }
+	return func(s *v1.LLMDeploymentSpec) { s.GPU.Count = ptr.To(int32(n)) }
 }
 func quant(q v1.Quantization) func(*v1.LLMDeploymentSpec) {
 	return func(s *v1.LLMDeploymentSpec) { s.Quantization = q }
@@ -96,6 +96,13 @@ func maxLen(n int32) func(*v1.LLMDeploymentSpec) {
 }
 func minMemory(q string) func(*v1.LLMDeploymentSpec) {
 	return func(s *v1.LLMDeploymentSpec) { s.GPU.MinMemory = ptr.To(resource.MustParse(q)) }
+}
+func cpu(memoryLimit string) func(*v1.LLMDeploymentSpec) {
+	return func(s *v1.LLMDeploymentSpec) {
+		s.GPU.Count = ptr.To(int32(0))
+		s.Resources.Requests = corev1.ResourceList{"cpu": resource.MustParse("8"), "memory": resource.MustParse(memoryLimit)}
+		s.Resources.Limits = corev1.ResourceList{"memory": resource.MustParse(memoryLimit)}
+	}
 }
 func tp(n int32) func(*v1.LLMDeploymentSpec) {
 	return func(s *v1.LLMDeploymentSpec) { s.TensorParallelSize = ptr.To(n) }
@@ -125,6 +132,20 @@ func TestValidate(t *testing.T) {
 			obj:      llm(llama70, products(l4), maxLen(8192)),
 			nodes:    l4x8,
 			wantErrs: []string{"spec.gpu.count", "try quantization none with 8 GPUs, or fp8 with 4, or awq with 2"},
+		},
+		{
+			name: "llama.cpp 8B Q4_K_M on CPU within its memory: accepted, no GPU warnings",
+			obj: llm("hf://bartowski/Meta-Llama-3.1-8B-Instruct-GGUF", cpu("12Gi"), quant("Q4_K_M"), maxLen(8192),
+				func(s *v1.LLMDeploymentSpec) { s.Engine.Name = "llamacpp" }),
+			nodes: l4x1,
+		},
+		{
+			name: "llama.cpp 8B Q8_0 on CPU with too little memory: the limit to raise, or a smaller GGUF type",
+			obj: llm("hf://bartowski/Meta-Llama-3.1-8B-Instruct-GGUF", cpu("8Gi"), quant("Q8_0"), maxLen(8192),
+				func(s *v1.LLMDeploymentSpec) { s.Engine.Name = "llamacpp" }),
+			nodes: l4x1,
+			wantErrs: []string{"spec.resources.limits.memory", "needs ≈ 10 GiB of memory", "resources.limits.memory gives 8.0 GiB",
+				"raise resources.limits.memory, or use a smaller quantization (Q2_K, Q3_K_M, Q4_0"},
 		},
 		{
 			name:  "8B AWQ on one L4: accepted, no warnings",
@@ -222,7 +243,7 @@ func TestValidate(t *testing.T) {
 		{
 			name: "tgi with a dtype: the suggestion says dtype auto",
 			obj: llm(llama70, products(l4), maxLen(8192), func(s *v1.LLMDeploymentSpec) {
-				s.Engine.Name, s.Dtype = v1.EngineTGI, v1.DtypeBFloat16
+				s.Engine.Name, s.Dtype = v1.EngineName("tgi"), v1.DtypeBFloat16
 			}),
 			nodes:    l4x8,
 			wantErrs: []string{"try quantization none with 8 GPUs", "tgi needs spec.dtype auto together with a quantization"},
@@ -245,7 +266,7 @@ func TestValidate(t *testing.T) {
 		{
 			name:     "update changing the engine: rejected",
 			old:      llm(llama8q, quant(v1.QuantizationAWQ), maxLen(8192)),
-			obj:      llm(llama8q, quant(v1.QuantizationAWQ), maxLen(8192), func(s *v1.LLMDeploymentSpec) { s.Engine.Name = v1.EngineTGI }),
+			obj:      llm(llama8q, quant(v1.QuantizationAWQ), maxLen(8192), func(s *v1.LLMDeploymentSpec) { s.Engine.Name = v1.EngineName("tgi") }),
 			nodes:    l4x1,
 			wantErrs: []string{"spec.engine.name", "immutable (it was vllm): create a new LLMDeployment with engine tgi"},
 		},
@@ -282,7 +303,7 @@ func TestValidate(t *testing.T) {
 			name: "update of an object being deleted: never blocked",
 			old:  llm(llama70, products(l4), maxLen(8192)),
 			obj: func() *v1.LLMDeployment {
-				l := llm(llama70, products(l4), maxLen(8192), func(s *v1.LLMDeploymentSpec) { s.Engine.Name = v1.EngineTGI })
+				l := llm(llama70, products(l4), maxLen(8192), func(s *v1.LLMDeploymentSpec) { s.Engine.Name = v1.EngineName("tgi") })
 				l.DeletionTimestamp = ptr.To(metav1.Now())
 				return l
 			}(),
@@ -351,7 +372,7 @@ func TestSuggestionsFit(t *testing.T) {
 					suggested++
 					try := func(n int32) bool {
 						c := spec
-						c.Quantization, c.GPU.Count = o.quantization, n
+						c.Quantization, c.GPU.Count = o.quantization, ptr.To(n)
 						f, err := gpu.Estimate(&c, arch, mem)
 						return err == nil && f.Fits
 					}

@@ -200,7 +200,7 @@ func TestWebhookAgainstAPIServer(t *testing.T) {
 			t.Fatal(err)
 		}
 		changed := cur.DeepCopy()
-		changed.Spec.Engine.Name = v1.EngineTGI
+		changed.Spec.Engine.Name = v1.EngineName("tgi")
 		err := c.Update(ctx, changed)
 		if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "spec.engine.name") ||
 			!strings.Contains(err.Error(), "create a new LLMDeployment") {

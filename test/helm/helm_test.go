@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/privatellm/privatellm/internal/config"
+	"github.com/privatellm/privatellm/internal/engine"
 	"github.com/privatellm/privatellm/test/simcluster"
 )
 
@@ -473,17 +474,18 @@ func TestManagerArgs(t *testing.T) {
 
 // TestOperatorConfig parses the rendered ConfigMap as the operator does (strictly) and checks the images.
 func TestOperatorConfig(t *testing.T) {
+	pinned := engine.DefaultImages()
 	for _, tc := range []struct {
-		values         string
-		vllm, tgi      string
-		stallGrace     string
-		podAnnotations bool
+		values                 string
+		vllm, tgi, llamacppCPU string
+		stallGrace             string
+		podAnnotations         bool
 	}{
-		{"", config.DefaultVLLMImage, config.DefaultTGIImage, "2m0s", true},
+		{"", pinned["vllm"].GPU, pinned["tgi"].GPU, pinned["llamacpp"].CPU, "2m0s", true},
 		{"testdata/values-ha-namespaced.yaml",
 			"vllm/vllm-openai:v0.18.0@sha256:2222222222222222222222222222222222222222222222222222222222222222",
 			"ghcr.io/huggingface/text-generation-inference@sha256:3333333333333333333333333333333333333333333333333333333333333333",
-			"5m0s", true},
+			"registry.local/llama.cpp:server-b8914", "5m0s", true},
 	} {
 		objs := objects(t, render(t, valuesArgs(tc.values)...))
 		cm := one[corev1.ConfigMap](t, objs, "ConfigMap")
@@ -491,7 +493,8 @@ func TestOperatorConfig(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: the operator refuses the chart's config: %v", tc.values, err)
 		}
-		if cfg.Engines.VLLM.Image != tc.vllm || cfg.Engines.TGI.Image != tc.tgi || cfg.StallGracePeriod.Duration.String() != tc.stallGrace {
+		if cfg.Engines["vllm"].Image != tc.vllm || cfg.Engines["tgi"].Image != tc.tgi || cfg.Engines["llamacpp"].CPUImage != tc.llamacppCPU ||
+			cfg.Engines["sglang"].Image != pinned["sglang"].GPU || cfg.StallGracePeriod.Duration.String() != tc.stallGrace {
 			t.Errorf("%s: config %+v", tc.values, cfg)
 		}
 	}
@@ -506,9 +509,11 @@ func TestOperatorConfig(t *testing.T) {
 // TestSchemaRejectsBadValues: values.schema.json refuses what the operator or Kubernetes would refuse later.
 func TestSchemaRejectsBadValues(t *testing.T) {
 	for _, bad := range [][]string{
-		{"--set", "operatorConfig.engines.vllm.image.tag=latest"},
-		{"--set", "operatorConfig.engines.tgi.image.tag=", "--set", "operatorConfig.engines.tgi.image.digest="},
-		{"--set", "operatorConfig.engines.vllm.image.digest=sha256:short"},
+		{"--set", "operatorConfig.engines.vllm.image.repository=vllm/vllm-openai", "--set", "operatorConfig.engines.vllm.image.tag=latest"},
+		{"--set", "operatorConfig.engines.tgi.image.repository=tgi", "--set", "operatorConfig.engines.tgi.image.tag="},
+		{"--set", "operatorConfig.engines.vllm.image.repository=vllm/vllm-openai", "--set", "operatorConfig.engines.vllm.image.digest=sha256:short"},
+		{"--set", "operatorConfig.engines.vllm.image.tag=v1"},
+		{"--set", "operatorConfig.engines.vllm.imag.tag=v1"},
 		{"--set", "operatorConfig.stallGracePeriod=two minutes"},
 		{"--set", "manager.logLevel=verbose"},
 		{"--set", "replicaCount=-1"},

@@ -2,6 +2,7 @@ package simcluster
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -22,72 +25,79 @@ import (
 	"k8s.io/client-go/util/workqueue"
 )
 
-// What the pod agent recognises in the operator's pods (internal/engine and internal/render own these names;
-// they are repeated here so that the simulator does not depend on the operator).
+// What the pod agent recognises in the operator's pods. It knows no engine: engine-sim recognises the engine from
+// the container's own command line, as the image's program would.
 const (
-	// LabelLLMDeployment names a pod's LLMDeployment; the served name when the container passes none.
+	// LabelLLMDeployment marks a pod of an LLMDeployment: its first container is the engine.
 	LabelLLMDeployment = "serving.privatellm.dev/llmdeployment"
-	// EngineContainerVLLM and EngineContainerTGI are the names of the engine container, the pod's first.
-	EngineContainerVLLM = "vllm"
-	EngineContainerTGI  = "tgi"
 	// AnnotationFailMetrics, set to "true" on a pod, makes its engine-sim answer /metrics with 500 (a broken
 	// metrics endpoint, for autoscaler tests).
 	AnnotationFailMetrics = "sim.privatellm.dev/fail-metrics"
+	// AnnotationExitCode and AnnotationTerminationMessage are what the pod agent records, with AnnotationCrash,
+	// when a pod's engine exits on its own: the crash stages report them in lastState.terminated, as the kubelet
+	// reports a container's exit code and (with FallbackToLogsOnError) the tail of its log.
+	AnnotationExitCode           = "sim.privatellm.dev/exit-code"
+	AnnotationTerminationMessage = "sim.privatellm.dev/termination-message"
 )
 
 // engineStopGrace is how long an engine-sim process has to exit after SIGTERM.
 const engineStopGrace = 5 * time.Second
 
-// engineSpec is what one engine-sim process serves; a change restarts the process.
+// terminationMessageBytes is how much of a crashed engine's output becomes its termination message (the kubelet
+// keeps at most 2048 bytes of the log tail with FallbackToLogsOnError).
+const terminationMessageBytes = 2048
+
+// engineSpec is what one engine-sim process serves; a change restarts the process. Comparable, so the command
+// line and environment are kept joined.
 type engineSpec struct {
 	uid         types.UID
-	engine      string
 	ip          string
-	port        int32
-	metricsPort int32 // TGI's exporter; 0 for vLLM
-	servedName  string
+	argv        string // the container's command and args, NUL-separated
+	env         string // its literal environment, NUL-separated KEY=VALUE
+	runAsUser   int64
 	loadDelay   time.Duration
 	failMetrics bool
 }
 
+// args is engine-sim's command line: the simulator's options, then the container's own command line.
 func (s engineSpec) args() []string {
-	args := []string{"--engine=" + s.engine, "--host=" + s.ip, "--port=" + strconv.Itoa(int(s.port)),
-		"--served-model-name=" + s.servedName, "--load-delay=" + s.loadDelay.String()}
+	args := []string{"--bind=" + s.ip, "--uid=" + strconv.FormatInt(s.runAsUser, 10), "--load-delay=" + s.loadDelay.String()}
 	if s.failMetrics {
 		args = append(args, "--fail-metrics")
 	}
-	if s.metricsPort > 0 {
-		args = append(args, "--metrics-port="+strconv.Itoa(int(s.metricsPort)))
-	} else {
-		args = append(args, "--metrics-port=-1")
-	}
-	return args
+	return append(append(args, "--"), strings.Split(s.argv, "\x00")...)
 }
 
-// engineFor returns what engine-sim should serve for pod, or false when the pod needs none: it is not Running
-// with an IP, is being deleted, or its first container is not a vLLM or TGI engine.
+func (s engineSpec) environ() []string {
+	if s.env == "" {
+		return []string{}
+	}
+	return strings.Split(s.env, "\x00")
+}
+
+// engineFor returns what engine-sim should run for pod, or false when the pod needs none: it is not an
+// LLMDeployment's pod, not Running with an IP, or being deleted.
 func engineFor(pod *corev1.Pod) (engineSpec, bool) {
 	if pod.DeletionTimestamp != nil || pod.Status.Phase != corev1.PodRunning || pod.Status.PodIP == "" ||
-		pod.Spec.NodeName == "" || len(pod.Spec.Containers) == 0 {
+		pod.Spec.NodeName == "" || len(pod.Spec.Containers) == 0 || pod.Labels[LabelLLMDeployment] == "" {
 		return engineSpec{}, false
 	}
 	ctr := &pod.Spec.Containers[0]
-	s := engineSpec{uid: pod.UID, engine: ctr.Name, ip: pod.Status.PodIP}
-	switch ctr.Name {
-	case EngineContainerVLLM:
-		s.port = containerPort(ctr, "http", 8000)
-	case EngineContainerTGI:
-		s.port = containerPort(ctr, "http", 8080)
-		s.metricsPort = containerPort(ctr, "metrics", 9000)
-	default:
-		return engineSpec{}, false
+	s := engineSpec{uid: pod.UID, ip: pod.Status.PodIP,
+		argv: strings.Join(append(append([]string{}, ctr.Command...), ctr.Args...), "\x00")}
+	var env []string
+	for _, e := range ctr.Env {
+		if e.ValueFrom == nil {
+			env = append(env, e.Name+"="+e.Value)
+		}
 	}
-	s.servedName = servedModelName(ctr)
-	if s.servedName == "" {
-		s.servedName = pod.Labels[LabelLLMDeployment]
+	s.env = strings.Join(env, "\x00")
+	// The user: the container's, else the pod's, else the image's (root for the engines' images).
+	if sc := pod.Spec.SecurityContext; sc != nil && sc.RunAsUser != nil {
+		s.runAsUser = *sc.RunAsUser
 	}
-	if s.servedName == "" {
-		s.servedName = pod.Name
+	if sc := ctr.SecurityContext; sc != nil && sc.RunAsUser != nil {
+		s.runAsUser = *sc.RunAsUser
 	}
 	s.failMetrics = pod.Annotations[AnnotationFailMetrics] == "true"
 	if v, ok := pod.Annotations[AnnotationReadyDelay]; ok {
@@ -98,42 +108,20 @@ func engineFor(pod *corev1.Pod) (engineSpec, bool) {
 	return s, true
 }
 
-// containerPort returns the container port called name, or def.
-func containerPort(ctr *corev1.Container, name string, def int32) int32 {
-	for _, p := range ctr.Ports {
-		if p.Name == name {
-			return p.ContainerPort
-		}
-	}
-	return def
-}
-
-// servedModelName returns the first name of the container's --served-model-name (as `--flag=v` or `--flag v`).
-func servedModelName(ctr *corev1.Container) string {
-	args := append(append([]string{}, ctr.Command...), ctr.Args...)
-	for i, a := range args {
-		v, ok := strings.CutPrefix(a, "--served-model-name=")
-		if !ok && a == "--served-model-name" && i+1 < len(args) {
-			v, ok = args[i+1], true
-		}
-		if ok {
-			name, _, _ := strings.Cut(v, ",")
-			return name
-		}
-	}
-	return ""
-}
-
 // engineProc is one engine-sim process and what it serves.
 type engineProc struct {
-	spec engineSpec
-	proc *process
+	spec    engineSpec
+	proc    *process
+	stopped bool // the agent stopped it (guarded by podAgent.mu)
 }
 
-// podAgent plays the engine inside the pods on the fake nodes: for each Running vLLM or TGI pod it runs one
-// engine-sim process bound to the pod's IP and port, and stops it when the pod goes.
+// podAgent plays the engine inside the pods on the fake nodes: for each Running pod of an LLMDeployment it runs
+// one engine-sim process with the engine container's command line, environment and user, bound to the pod's IP,
+// and stops it when the pod goes. When the engine exits on its own (it refused its command line, as the real
+// engine would), the agent marks the pod crashed, and the crash stages take it to CrashLoopBackOff.
 type podAgent struct {
 	bin, logDir string
+	cs          kubernetes.Interface
 	lister      corelisters.PodLister
 	queue       *workqueue.Typed[string]
 	stopInf     chan struct{}
@@ -152,7 +140,7 @@ func startPodAgent(ctx context.Context, cs kubernetes.Interface, bin, logDir str
 	factory := informers.NewSharedInformerFactory(cs, 30*time.Second)
 	podInf := factory.Core().V1().Pods()
 	a := &podAgent{
-		bin: bin, logDir: logDir,
+		bin: bin, logDir: logDir, cs: cs,
 		lister:     podInf.Lister(),
 		queue:      workqueue.NewTyped[string](),
 		stopInf:    make(chan struct{}),
@@ -217,6 +205,9 @@ func (a *podAgent) sync(key string) {
 		return // running as wanted (or exited on its own: its log says why)
 	}
 	if cur != nil {
+		a.mu.Lock()
+		cur.stopped = true
+		a.mu.Unlock()
 		cur.proc.stop(engineStopGrace)
 		a.mu.Lock()
 		delete(a.procs, key)
@@ -226,7 +217,7 @@ func (a *podAgent) sync(key string) {
 		return
 	}
 	logPath := filepath.Join(a.logDir, ns+"_"+name+".log")
-	p, err := startProcess("engine-sim "+key, a.bin, want.args(), logPath)
+	p, err := startProcessEnv("engine-sim "+key, a.bin, want.args(), want.environ(), logPath)
 	if err != nil {
 		if f, ferr := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); ferr == nil {
 			fmt.Fprintf(f, "simcluster: %v\n", err)
@@ -240,8 +231,38 @@ func (a *podAgent) sync(key string) {
 		p.stop(engineStopGrace)
 		return
 	}
-	a.procs[key] = &engineProc{spec: want, proc: p}
+	ep := &engineProc{spec: want, proc: p}
+	a.procs[key] = ep
 	a.mu.Unlock()
+	go a.watch(ns, name, ep)
+}
+
+// watch waits for an engine-sim process to end; one that exits on its own with an error crashes its pod.
+func (a *podAgent) watch(ns, name string, ep *engineProc) {
+	<-ep.proc.done
+	a.mu.Lock()
+	stopped := ep.stopped || a.stopping
+	a.mu.Unlock()
+	var exit *exec.ExitError
+	if stopped || !errors.As(ep.proc.waitErr, &exit) || exit.ExitCode() <= 0 {
+		return
+	}
+	msg := ep.proc.output()
+	if len(msg) > terminationMessageBytes {
+		msg = msg[len(msg)-terminationMessageBytes:]
+	}
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{
+		AnnotationCrash: "true", AnnotationExitCode: strconv.Itoa(exit.ExitCode()), AnnotationTerminationMessage: msg,
+	}}})
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := a.cs.CoreV1().Pods(ns).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil &&
+		!apierrors.IsNotFound(err) {
+		fmt.Fprintf(os.Stderr, "simcluster: marking pod %s/%s crashed: %v\n", ns, name, err)
+	}
 }
 
 // stop ends the watch and every engine-sim process. It is idempotent.

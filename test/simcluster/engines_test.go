@@ -20,9 +20,11 @@ import (
 	"github.com/privatellm/privatellm/test/simcluster"
 )
 
-// TestEngineSim runs engine-sim processes for the engine pods of a cluster with Options.EngineSim: a vLLM pod
-// answers on its IP with the served name of its args, a TGI pod serves /info and its exporter port and honours
-// the ready-delay annotation, other pods get no engine, and deleting a Deployment stops its engine.
+// TestEngineSim runs engine-sim processes for the LLMDeployment pods of a cluster with Options.EngineSim, with the
+// engine container's own command line, environment and user: a vLLM pod answers on its IP with the served name
+// of its args, a TGI pod serves /info and /metrics on its port and honours the ready-delay annotation, a pod
+// whose engine refuses its command line crash-loops with the engine's exit code and message, other pods get no
+// engine, and deleting a Deployment stops its engine.
 func TestEngineSim(t *testing.T) {
 	binDir := simcluster.BinariesForTest(t)
 	bin, err := simcluster.BuildEngineSim(t.Context(), t.TempDir())
@@ -35,21 +37,23 @@ func TestEngineSim(t *testing.T) {
 	cl := c.Client()
 	hc := &http.Client{Timeout: 5 * time.Second}
 
-	vllm := deployment("vllm-demo", 1, nil)
-	ctr := &vllm.Spec.Template.Spec.Containers[0]
-	ctr.Name = simcluster.EngineContainerVLLM
-	ctr.Args = []string{"serve", "org/model", "--host=0.0.0.0", "--port=8000", "--served-model-name=demo", "--max-model-len=8192"}
-	ctr.Ports = []corev1.ContainerPort{{Name: "http", ContainerPort: 8000}}
-
-	tgi := deployment("tgi-demo", 1, map[string]string{simcluster.AnnotationReadyDelay: "1h"})
-	tgi.Spec.Template.Labels[simcluster.LabelLLMDeployment] = "mistral"
-	ctr = &tgi.Spec.Template.Spec.Containers[0]
-	ctr.Name = simcluster.EngineContainerTGI
-	ctr.Args = []string{"--model-id=org/model", "--hostname=0.0.0.0", "--port=8080", "--prometheus-port=9000"}
-	ctr.Ports = []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}, {Name: "metrics", ContainerPort: 9000}}
-
+	engine := func(name string, annotations map[string]string, uid int64, command ...string) *appsv1.Deployment {
+		d := deployment(name, 1, annotations)
+		d.Spec.Template.Labels[simcluster.LabelLLMDeployment] = name
+		ctr := &d.Spec.Template.Spec.Containers[0]
+		ctr.Command, ctr.Args = command[:1], command[1:]
+		ctr.Env = []corev1.EnvVar{{Name: "HOME", Value: "/home/engine"}}
+		ctr.SecurityContext = &corev1.SecurityContext{RunAsUser: &uid}
+		return d
+	}
+	vllm := engine("vllm-demo", nil, 1000, "vllm", "serve", "org/model", "--host=0.0.0.0", "--port=8000",
+		"--served-model-name=demo", "--max-model-len=8192")
+	tgi := engine("tgi-demo", map[string]string{simcluster.AnnotationReadyDelay: "1h"}, 0,
+		"text-generation-launcher", "--model-id=org/model", "--hostname=0.0.0.0", "--port=8080", "--prometheus-port=9000")
+	// vLLM 0.18 has no such flag: the real container exits 2, and so does engine-sim.
+	refused := engine("refused", nil, 1000, "vllm", "serve", "org/model", "--host=0.0.0.0", "--no-such-flag")
 	other := deployment("not-an-engine", 1, nil)
-	for _, d := range []*appsv1.Deployment{vllm, tgi, other} {
+	for _, d := range []*appsv1.Deployment{vllm, tgi, refused, other} {
 		if err := cl.Create(ctx, d); err != nil {
 			t.Fatal(err)
 		}
@@ -113,32 +117,41 @@ func TestEngineSim(t *testing.T) {
 		}
 	})
 
-	t.Run("tgi pod: label as the name, exporter port, ready-delay as the load delay", func(t *testing.T) {
-		base := "http://" + net.JoinHostPort(tgiIP, "8080")
-		eventually(t, 30*time.Second, "/info of mistral", func() error {
-			body, err := get(ctx, hc, base+"/info", http.StatusOK)
-			if err != nil {
-				return err
+	t.Run("tgi pod: listens only once its model is loaded (the ready-delay annotation)", func(t *testing.T) {
+		addr := net.JoinHostPort(tgiIP, "8080")
+		if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			conn.Close()
+			t.Fatalf("a TGI pod with a 1h load delay answers on %s: TGI listens only after warmup", addr)
+		}
+	})
+
+	t.Run("an engine that refuses its command line crash-loops with its exit code and message", func(t *testing.T) {
+		eventually(t, time.Minute, "refused in CrashLoopBackOff", func() error {
+			pods, err := podsOf(ctx, cl, "refused")
+			if err != nil || len(pods) != 1 {
+				return fmt.Errorf("%d pods (%v)", len(pods), err)
 			}
-			if !strings.Contains(body, `"model_id":"mistral"`) {
-				return fmt.Errorf("info = %s", body)
+			p := pods[0]
+			if len(p.Status.ContainerStatuses) != 1 {
+				return fmt.Errorf("container statuses %v", p.Status.ContainerStatuses)
+			}
+			cs := p.Status.ContainerStatuses[0]
+			last := cs.LastTerminationState.Terminated
+			if cs.State.Waiting == nil || cs.State.Waiting.Reason != "CrashLoopBackOff" || last == nil || cs.Ready {
+				return fmt.Errorf("state %+v, last %+v", cs.State, cs.LastTerminationState)
+			}
+			if last.ExitCode != 2 || !strings.Contains(last.Message, "unrecognized arguments: --no-such-flag") {
+				return fmt.Errorf("last termination: exit %d, message %q", last.ExitCode, last.Message)
 			}
 			return nil
 		})
-		if _, err := get(ctx, hc, base+"/health", http.StatusServiceUnavailable); err != nil {
-			t.Fatalf("a pod with a 1h ready delay: %v", err)
-		}
-		body, err := get(ctx, hc, "http://"+net.JoinHostPort(tgiIP, "9000")+"/metrics", http.StatusOK)
-		if err != nil || !strings.Contains(body, "tgi_queue_size 0") {
-			t.Fatalf("exporter: %v %s", err, body)
-		}
 	})
 
 	t.Run("only engine pods get an engine", func(t *testing.T) {
 		got := c.EngineSims()
 		slices.Sort(got)
 		if len(got) != 2 || !strings.HasPrefix(got[0], "default/tgi-demo-") || !strings.HasPrefix(got[1], "default/vllm-demo-") {
-			t.Fatalf("engine-sim processes for %v, want one tgi-demo and one vllm-demo pod", got)
+			t.Fatalf("running engine-sim processes for %v, want one tgi-demo and one vllm-demo pod (the refused one exited)", got)
 		}
 	})
 
@@ -167,11 +180,8 @@ func TestEngineSim(t *testing.T) {
 		if err := c.Stop(); err != nil { // idempotent: the cleanup of StartForTest calls it again
 			t.Fatal(err)
 		}
-		for _, port := range []string{"8080", "9000"} {
-			if conn, err := net.DialTimeout("tcp", net.JoinHostPort(tgiIP, port), time.Second); err == nil {
-				conn.Close()
-				t.Errorf("the TGI engine-sim still answers on %s:%s after Stop", tgiIP, port)
-			}
+		if got := c.EngineSims(); len(got) != 0 {
+			t.Errorf("engine-sim processes after Stop: %v", got)
 		}
 		if got := c.EngineSims(); len(got) != 0 {
 			t.Errorf("engine-sim processes after Stop: %v", got)

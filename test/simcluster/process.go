@@ -3,6 +3,7 @@ package simcluster
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"runtime"
@@ -42,30 +43,38 @@ func spawn(cmd *exec.Cmd) error {
 
 // process is one running component: a child process in its own process group, its output in a log file.
 type process struct {
-	name    string
-	cmd     *exec.Cmd
-	logPath string
-	done    chan struct{} // closed when the process has exited
-	waitErr error         // valid once done is closed
+	name      string
+	cmd       *exec.Cmd
+	logPath   string
+	logOffset int64         // where this run's output starts in the log
+	done      chan struct{} // closed when the process has exited
+	waitErr   error         // valid once done is closed
 }
 
 // startProcess starts bin with args, stdout and stderr appended to logPath.
 func startProcess(name, bin string, args []string, logPath string) (*process, error) {
+	return startProcessEnv(name, bin, args, nil, logPath)
+}
+
+// startProcessEnv is startProcess with the environment env (nil: this process's).
+func startProcessEnv(name, bin string, args, env []string, logPath string) (*process, error) {
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("open log of %s: %w", name, err)
 	}
 	defer logFile.Close() // the child keeps its own descriptor
 	fmt.Fprintf(logFile, "+ %s %s\n", bin, strings.Join(args, " "))
+	offset, _ := logFile.Seek(0, io.SeekEnd)
 
 	cmd := exec.Command(bin, args...)
+	cmd.Env = env
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
 	cmd.SysProcAttr = sysProcAttr()
 	if err := spawn(cmd); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	p := &process{name: name, cmd: cmd, logPath: logPath, done: make(chan struct{})}
+	p := &process{name: name, cmd: cmd, logPath: logPath, logOffset: offset, done: make(chan struct{})}
 	go func() {
 		p.waitErr = cmd.Wait()
 		close(p.done)
@@ -118,6 +127,15 @@ func (p *process) logTail(n int) string {
 		return fmt.Sprintf("(cannot read %s: %v)", p.logPath, err)
 	}
 	return lastLines(string(data), n)
+}
+
+// output is what this run of the process wrote to its log.
+func (p *process) output() string {
+	data, err := os.ReadFile(p.logPath)
+	if err != nil || int64(len(data)) < p.logOffset {
+		return ""
+	}
+	return strings.TrimSpace(string(data[p.logOffset:]))
 }
 
 // logContains reports whether the process's log holds s.

@@ -70,6 +70,7 @@ func podStages(s stageSettings) []string {
 		readyDelay += fmt.Sprintf("\n    jitterDurationMilliseconds: %d\n    jitterDurationFrom:\n      expressionFrom: '%s'",
 			(max(s.readyDelay, 0) + s.readyJitter).Milliseconds(), annotationExpr(AnnotationReadyDelay))
 	}
+	// The templates hold placeholders of their own: two passes fill them all.
 	r := strings.NewReplacer(
 		"__CRASH_SELECTOR__", annotationExpr(AnnotationCrash),
 		"__READY_DELAY__", readyDelay,
@@ -77,10 +78,14 @@ func podStages(s stageSettings) []string {
 		"__POD_NETWORK__", podNetworkTemplate,
 		"__INIT_CONTAINERS__", initContainersTemplate,
 		"__UNREADY_CONDITIONS__", unreadyConditionsTemplate,
+		"__CRASHED_CONTAINERS__", crashedContainersTemplate,
+		"__TERMINATED__", terminatedTemplate,
+		"__EXIT_CODE__", AnnotationExitCode,
+		"__TERMINATION_MESSAGE__", AnnotationTerminationMessage,
 	)
 	stages := make([]string, len(podStageTemplates))
 	for i, t := range podStageTemplates {
-		stages[i] = strings.TrimSpace(r.Replace(t))
+		stages[i] = strings.TrimSpace(r.Replace(r.Replace(t)))
 	}
 	return stages
 }
@@ -111,6 +116,35 @@ const unreadyConditionsTemplate = `{{ $unready := list }}
         reason: ContainersNotReady
         status: "False"
         type: ContainersReady`
+
+// terminatedTemplate is a crashed container's last termination: the exit code and message the pod agent recorded
+// when the engine exited (1 and none for a pod crashed by AnnotationCrash alone); it needs $now and $root.
+const terminatedTemplate = `{{ $code := index ( or $root.metadata.annotations dict ) "__EXIT_CODE__" }}
+            exitCode: {{ or $code "1" }}
+            reason: Error
+            {{ with index ( or $root.metadata.annotations dict ) "__TERMINATION_MESSAGE__" }}
+            message: {{ . | Quote }}
+            {{ end }}
+            startedAt: {{ $now | Quote }}
+            finishedAt: {{ $now | Quote }}`
+
+// crashedContainersTemplate is the status of containers that crashed once and wait in CrashLoopBackOff, as the
+// kubelet reports them; it needs $now and $root.
+const crashedContainersTemplate = `containerStatuses:
+      {{ range .spec.containers }}
+      - image: {{ .image | Quote }}
+        name: {{ .name | Quote }}
+        ready: false
+        restartCount: 1
+        started: false
+        lastState:
+          terminated:
+            __TERMINATED__
+        state:
+          waiting:
+            reason: CrashLoopBackOff
+            message: {{ printf "back-off 10s restarting failed container=%s pod=%s_%s(%s)" .name $root.metadata.name $root.metadata.namespace $root.metadata.uid | Quote }}
+      {{ end }}`
 
 // podNetworkTemplate fills in the host and pod IPs as kwok's own pod-ready stage does (pod IPs come from
 // kwok's --cidr).
@@ -338,28 +372,43 @@ spec:
       {{ $now := Now }}
       {{ $root := . }}
       __UNREADY_CONDITIONS__
-      containerStatuses:
-      {{ range .spec.containers }}
-      - image: {{ .image | Quote }}
-        name: {{ .name | Quote }}
-        ready: false
-        restartCount: 1
-        started: false
-        lastState:
-          terminated:
-            exitCode: 1
-            reason: Error
-            startedAt: {{ $now | Quote }}
-            finishedAt: {{ $now | Quote }}
-        state:
-          waiting:
-            reason: CrashLoopBackOff
-            message: {{ printf "back-off 10s restarting failed container=%s pod=%s_%s(%s)" .name $root.metadata.name $root.metadata.namespace $root.metadata.uid | Quote }}
-      {{ end }}
+      __CRASHED_CONTAINERS__
       __INIT_CONTAINERS__
       __POD_NETWORK__
       phase: Running
       startTime: {{ $now | Quote }}
+`, `
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: simcluster-pod-crash-running
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+    - key: '.metadata.deletionTimestamp'
+      operator: 'DoesNotExist'
+    - key: '.status.phase'
+      operator: 'In'
+      values: ['Running']
+    - key: '__CRASH_SELECTOR__'
+      operator: 'In'
+      values: ['true']
+    - key: '.status.containerStatuses.[].state.waiting.reason'
+      operator: 'NotIn'
+      values: ['CrashLoopBackOff']
+  next:
+    event:
+      type: Warning
+      reason: BackOff
+      message: Back-off restarting failed container
+    statusTemplate: |
+      {{ $now := Now }}
+      {{ $root := . }}
+      __UNREADY_CONDITIONS__
+      __CRASHED_CONTAINERS__
 `, `
 apiVersion: kwok.x-k8s.io/v1alpha1
 kind: Stage
@@ -403,10 +452,7 @@ spec:
         started: false
         lastState:
           terminated:
-            exitCode: 1
-            reason: Error
-            startedAt: {{ $now | Quote }}
-            finishedAt: {{ $now | Quote }}
+            __TERMINATED__
         state:
           waiting:
             reason: CrashLoopBackOff

@@ -1,6 +1,8 @@
 package testutil
 
 import (
+	"k8s.io/utils/ptr"
+
 	v1 "github.com/privatellm/privatellm/api/v1alpha1"
 )
 
@@ -15,7 +17,7 @@ func FuzzSpec(uri, revision, servedName, engineName, quant, extraArg string, gpu
 	if extraArg != "" {
 		l.Spec.Engine.Args = []string{extraArg}
 	}
-	l.Spec.GPU.Count = int32(gpus%16) + 1
+	l.Spec.GPU.Count = ptr.To(int32(gpus%16) + 1)
 	if tp > 0 {
 		t := int32(tp%16) + 1
 		l.Spec.TensorParallelSize = &t

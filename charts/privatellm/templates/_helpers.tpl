@@ -86,11 +86,18 @@ The OperatorConfig file (internal/config) the operator reads with --config.
 {{- define "privatellm.operatorConfig" -}}
 apiVersion: config.privatellm.dev/v1alpha1
 kind: OperatorConfig
+{{- with .Values.operatorConfig.engines }}
 engines:
-  vllm:
-    image: {{ include "privatellm.imageRef" (list .Values.operatorConfig.engines.vllm.image "") | quote }}
-  tgi:
-    image: {{ include "privatellm.imageRef" (list .Values.operatorConfig.engines.tgi.image "") | quote }}
+  {{- range $name, $engine := . }}
+  {{ $name }}:
+    {{- with $engine.image }}
+    image: {{ include "privatellm.imageRef" (list . "") | quote }}
+    {{- end }}
+    {{- with $engine.cpuImage }}
+    cpuImage: {{ include "privatellm.imageRef" (list . "") | quote }}
+    {{- end }}
+  {{- end }}
+{{- end }}
 stallGracePeriod: {{ .Values.operatorConfig.stallGracePeriod | quote }}
 {{- end }}
 
