@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # make demo: the operator on a local simulated GPU cluster (real kube-apiserver, etcd, scheduler,
 # controller-manager; kwok fake GPU nodes from hack/simcluster/nodes.yaml), with the samples of config/samples.
-#   hack/demo.sh up     start everything, apply the samples, show them becoming Ready (and one that cannot fit),
-#                       then send a chat completion to llama-8b-awq (engine-sim plays the engines on the pod IPs)
+#   hack/demo.sh up     start everything, apply the samples (vLLM, TGI, SGLang, llama.cpp on a GPU and on a CPU
+#                       node), show them becoming Ready (and one that cannot fit), then send a chat completion to
+#                       llama-8b-awq (vLLM) and to llama-8b-cpu (llama.cpp on CPU); engine-sim plays the engines
+#                       on the pod IPs, from the pods' own command lines
 #   hack/demo.sh down   stop the operator and the cluster
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -57,7 +59,8 @@ up() {
   k -n "$ns" apply -k config/samples
 
   echo "==> waiting for the models that fit to become Ready"
-  k -n "$ns" wait --for=condition=Ready llmd/llama-8b-awq llmd/llama-70b-fp8 llmd/mistral-7b-tgi --timeout=180s
+  k -n "$ns" wait --for=condition=Ready llmd/llama-8b-awq llmd/llama-70b-fp8 llmd/mistral-7b-tgi llmd/qwen-72b-sglang \
+    llmd/llama-8b-gguf-l4 llmd/llama-8b-cpu --timeout=180s
   echo "==> waiting for the one that cannot fit to be reported"
   k -n "$ns" wait --for=condition=Stalled llmd/llama-405b-fp8 --timeout=120s
   echo
@@ -77,25 +80,29 @@ The simulated GPU cluster and the operator keep running. Point kubectl at them w
 
 Operator log: $state/operator.log. Stop everything with: make demo-down
 MSG
-  chat
+  chat llama-8b-awq
+  chat llama-8b-cpu
 }
 
-# chat sends a real chat completion to llama-8b-awq. This machine cannot resolve Service DNS, so it calls the
-# Ready pod's IP, where engine-sim answers as vLLM would.
+# chat LLM sends a real chat completion to an LLMDeployment. This machine cannot resolve Service DNS, so it calls
+# the Ready pod's IP and engine port, where engine-sim answers as the engine would.
 chat() {
-  local llm=llama-8b-awq pod_ip served endpoint url body answer
+  local llm=$1 pod_ip port engine served endpoint url body answer
   echo
   echo "==> a chat completion through $llm"
   pod_ip=$(k -n "$ns" get pod -l "serving.privatellm.dev/llmdeployment=$llm" --field-selector=status.phase=Running \
     -o jsonpath='{.items[0].status.podIP}')
   [ -n "$pod_ip" ] || { echo "no Running pod of $llm"; exit 1; }
+  port=$(k -n "$ns" get pod -l "serving.privatellm.dev/llmdeployment=$llm" --field-selector=status.phase=Running \
+    -o jsonpath='{.items[0].spec.containers[0].ports[0].containerPort}')
+  engine=$(k -n "$ns" get llmd "$llm" -o jsonpath='{.spec.engine.name}')
   served=$(k -n "$ns" get llmd "$llm" -o jsonpath='{.spec.model.servedName}')
   served=${served:-$llm}
   endpoint=$(k -n "$ns" get llmd "$llm" -o jsonpath='{.status.endpoint}')
-  url="http://$pod_ip:8000/v1/chat/completions"
+  url="http://$pod_ip:$port/v1/chat/completions"
   body='{"model":"'"$served"'","messages":[{"role":"user","content":"Say hello to the demo."}],"max_tokens":8}'
   for _ in $(seq 1 50); do # the engine answers once the pod agent has started it (at most seconds)
-    if http_post "http://$pod_ip:8000/health" "" >/dev/null 2>&1; then break; fi
+    if http_post "http://$pod_ip:$port/health" "" >/dev/null 2>&1; then break; fi
     sleep 0.2
   done
   echo "POST $url"
@@ -104,7 +111,7 @@ chat() {
   echo "answer:"
   echo "$answer"
   echo "(In a real cluster the same request goes to the endpoint in status.endpoint: ${endpoint:-<not set>}/chat/completions;"
-  echo " here engine-sim stands in for vLLM and the GPU: the answer is filler text.)"
+  echo " here engine-sim stands in for $engine and the hardware: the answer is filler text.)"
 }
 
 # http_post URL BODY: POST BODY as JSON (GET when BODY is empty) and print the response; fails on a non-2xx status.

@@ -3,6 +3,10 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +26,7 @@ import (
 )
 
 const (
+	samplesDir = "config/samples"
 	l4Sample   = "config/samples/serving_v1alpha1_llmdeployment_vllm_awq_l4.yaml"
 	h100Sample = "config/samples/serving_v1alpha1_llmdeployment_vllm_fp8_h100.yaml"
 	tgiSample  = "config/samples/serving_v1alpha1_llmdeployment_tgi_a100.yaml"
@@ -107,20 +112,30 @@ func node(t *testing.T, name string) *corev1.Node {
 	return n
 }
 
-// TestSamplesLandOnTheirGPUs applies the three samples that fit and checks that each becomes Ready with its pods
-// on nodes of the requested product, asking the right number of GPUs — the real scheduler's verdict.
+// TestSamplesLandOnTheirGPUs applies every sample that fits, one per engine and more, at once, and checks that
+// each becomes Ready with its pods on nodes of the requested product asking the right number of GPUs (the real
+// scheduler's verdict; the CPU sample on a node without GPUs, asking none), and that the simulated engine, which
+// parses the pod's own command line as the pinned engine would, serves the model under the promised name.
 func TestSamplesLandOnTheirGPUs(t *testing.T) {
 	ns := namespace(t)
-	for _, s := range []struct {
-		file, name, product string
-		gpus                int64
+	samples := []struct {
+		file, name, served, product string
+		gpus                        int64
 	}{
-		{l4Sample, "llama-8b-awq", "NVIDIA-L4", 1},
-		{h100Sample, "llama-70b-fp8", "NVIDIA-H100-80GB-HBM3", 4},
-		{tgiSample, "mistral-7b-tgi", "NVIDIA-A100-SXM4-40GB", 1},
-	} {
+		{l4Sample, "llama-8b-awq", "llama-3.1-8b-instruct", "NVIDIA-L4", 1},
+		{h100Sample, "llama-70b-fp8", "llama-70b-fp8", "NVIDIA-H100-80GB-HBM3", 4},
+		{tgiSample, "mistral-7b-tgi", "mistralai/Mistral-7B-Instruct-v0.3", "NVIDIA-A100-SXM4-40GB", 1},
+		{samplesDir + "/serving_v1alpha1_llmdeployment_sglang_awq_h100.yaml", "qwen-72b-sglang", "qwen2.5-72b-instruct", "NVIDIA-H100-80GB-HBM3", 1},
+		{samplesDir + "/serving_v1alpha1_llmdeployment_llamacpp_q4_l4.yaml", "llama-8b-gguf-l4", "llama-3.1-8b-gguf", "NVIDIA-L4", 1},
+		{samplesDir + "/serving_v1alpha1_llmdeployment_llamacpp_q4_cpu.yaml", "llama-8b-cpu", "llama-8b-cpu", "", 0},
+	}
+	for _, s := range samples {
 		must(t)(kubectl("-n", ns, "apply", "-f", s.file))
+	}
+	engines := map[v1.EngineName]bool{}
+	for _, s := range samples {
 		l := waitFor(t, ns, s.name, testutil.ReadyWith(1))
+		engines[l.Spec.EffectiveEngine()] = true
 		if got := testutil.KStatus(t, l); got != kstatus.CurrentStatus {
 			t.Errorf("%s: kstatus %s, want Current", s.name, got)
 		}
@@ -135,15 +150,82 @@ func TestSamplesLandOnTheirGPUs(t *testing.T) {
 		if got := node(t, p.Spec.NodeName).Labels[simcluster.LabelGPUProduct]; got != s.product {
 			t.Errorf("%s: pod on node %s with product %q, want %q", s.name, p.Spec.NodeName, got, s.product)
 		}
-		if q := p.Spec.Containers[0].Resources.Limits[corev1.ResourceName("nvidia.com/gpu")]; q.Value() != s.gpus {
+		q, hasGPU := p.Spec.Containers[0].Resources.Limits[corev1.ResourceName("nvidia.com/gpu")]
+		if q.Value() != s.gpus || hasGPU != (s.gpus > 0) {
 			t.Errorf("%s: GPU limit %s, want %d", s.name, q.String(), s.gpus)
+		}
+		testutil.Eventually(t, timeout, func() error { return servesModel(p, s.served) })
+	}
+	for _, e := range []v1.EngineName{"vllm", "tgi", "sglang", "llamacpp"} {
+		if !engines[e] {
+			t.Errorf("no sample of engine %s became Ready", e)
 		}
 	}
 	out := must(t)(kubectl("-n", ns, "get", "llmdeployments"))
-	for _, want := range []string{"llama-8b-awq", "Available", "mistral-7b-tgi", "tgi"} {
+	for _, want := range []string{"llama-8b-awq", "Available", "mistral-7b-tgi", "tgi", "sglang", "llamacpp", "Q4_K_M"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("kubectl get llmdeployments lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// servesModel asks the engine in a pod (engine-sim on the pod's IP) for its models and one chat completion.
+func servesModel(p corev1.Pod, served string) error {
+	base := "http://" + net.JoinHostPort(p.Status.PodIP, strconv.Itoa(int(p.Spec.Containers[0].Ports[0].ContainerPort)))
+	hc := &http.Client{Timeout: 5 * time.Second}
+	resp, err := hc.Get(base + "/v1/models")
+	if err != nil {
+		return err
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), fmt.Sprintf("%q", served)) {
+		return fmt.Errorf("GET %s/v1/models: %s %s, want the model %q", base, resp.Status, body, served)
+	}
+	resp, err = hc.Post(base+"/v1/chat/completions", "application/json", strings.NewReader(
+		fmt.Sprintf(`{"model":%q,"messages":[{"role":"user","content":"Hello"}],"max_tokens":2}`, served)))
+	if err != nil {
+		return err
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "token token") {
+		return fmt.Errorf("chat completion: %s %s", resp.Status, body)
+	}
+	return nil
+}
+
+// TestEngineRefusalsCrashLoop: what the pinned engine would refuse at start, the simulated engine refuses too, so
+// the pod crash-loops and the LLMDeployment ends Stalled with reason CrashLoopBackOff and the engine's own error:
+// an extra flag vLLM 0.18 does not know, and --quantization=fp8 on a checkpoint that already is FP8 (what the
+// operator passes when spec.model.quantized says false) — which runs once quantized: true says what it is.
+func TestEngineRefusalsCrashLoop(t *testing.T) {
+	ns := namespace(t)
+	must(t)(kubectl("-n", ns, "apply", "-f", l4Sample))
+	must(t)(kubectl("-n", ns, "patch", "llmdeployment/llama-8b-awq", "--type=merge", "-p",
+		`{"spec":{"engine":{"args":["--enable-prefix-caching","--no-such-flag"]}}}`))
+	l := waitFor(t, ns, "llama-8b-awq", stalled(v1.ReasonCrashLoopBackOff))
+	msg := meta.FindStatusCondition(l.Status.Conditions, v1.ConditionStalled).Message
+	if !strings.Contains(msg, "last exit code 2: vllm serve: error: unrecognized arguments: --no-such-flag") {
+		t.Errorf("message %q must carry the engine's own error", msg)
+	}
+	if got := testutil.KStatus(t, l); got != kstatus.FailedStatus {
+		t.Errorf("kstatus %s, want Failed", got)
+	}
+
+	fp8 := `{"apiVersion":"serving.privatellm.dev/v1alpha1","kind":"LLMDeployment","metadata":{"name":"llama-8b-fp8"},
+"spec":{"model":{"uri":"hf://RedHatAI/Meta-Llama-3.1-8B-Instruct-FP8","quantized":false},"quantization":"fp8",
+"maxModelLen":8192,"gpu":{"count":1,"products":["NVIDIA-L4"]}}}`
+	must(t)(kubectlStdin(fp8, "-n", ns, "apply", "-f", "-"))
+	l = waitFor(t, ns, "llama-8b-fp8", stalled(v1.ReasonCrashLoopBackOff))
+	if msg := meta.FindStatusCondition(l.Status.Conditions, v1.ConditionStalled).Message; !strings.Contains(msg,
+		"Quantization method specified in the model config (compressed-tensors) does not match the quantization method specified in the `quantization` argument (fp8)") {
+		t.Errorf("message %q must carry vLLM's refusal", msg)
+	}
+	must(t)(kubectl("-n", ns, "patch", "llmdeployment/llama-8b-fp8", "--type=merge", "-p", `{"spec":{"model":{"quantized":true}}}`))
+	l = waitFor(t, ns, "llama-8b-fp8", testutil.ReadyWith(1))
+	if q := meta.FindStatusCondition(l.Status.Conditions, v1.ConditionQuantizationResolved); q == nil || q.Reason != v1.ReasonFromCheckpoint {
+		t.Errorf("QuantizationResolved %+v, want FromCheckpoint", q)
 	}
 }
 

@@ -122,9 +122,13 @@ func run(m *testing.M) int {
 }
 
 // kubectl runs the cluster's kubectl, as a user would.
-func kubectl(args ...string) (string, error) {
+func kubectl(args ...string) (string, error) { return kubectlStdin("", args...) }
+
+// kubectlStdin runs kubectl with stdin, e.g. `apply -f -` of a manifest ("" for none).
+func kubectlStdin(stdin string, args ...string) (string, error) {
 	cmd := exec.Command(filepath.Join(cluster.BinDir(), "kubectl"), append([]string{"--kubeconfig", cluster.Kubeconfig()}, args...)...)
 	cmd.Dir = repoRoot
+	cmd.Stdin = strings.NewReader(stdin)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()

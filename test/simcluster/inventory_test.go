@@ -130,7 +130,8 @@ func TestKwokConfig(t *testing.T) {
 		stages[s.Metadata.Name] = s
 	}
 	for _, name := range []string{"node-initialize", "simcluster-pod-running", "simcluster-pod-ready",
-		"simcluster-pod-crash", "simcluster-pod-crash-restart", "simcluster-pod-delete", "simcluster-pod-job-complete"} {
+		"simcluster-pod-crash", "simcluster-pod-crash-running", "simcluster-pod-crash-restart", "simcluster-pod-delete",
+		"simcluster-pod-job-complete"} {
 		if _, ok := stages[name]; !ok {
 			t.Errorf("stage %s missing (have %v)", name, reflect.ValueOf(stages).MapKeys())
 		}
@@ -142,8 +143,10 @@ func TestKwokConfig(t *testing.T) {
 	if d := stages["simcluster-pod-crash-restart"].Spec.Delay; d == nil || *d.DurationMilliseconds != 7000 {
 		t.Errorf("crash restart delay = %+v", d)
 	}
-	if tpl := stages["simcluster-pod-crash"].Spec.Next.StatusTemplate; !strings.Contains(tpl, "CrashLoopBackOff") ||
-		strings.Contains(tpl, "__") {
-		t.Errorf("crash template:\n%s", tpl)
+	for _, name := range []string{"simcluster-pod-crash", "simcluster-pod-crash-running", "simcluster-pod-crash-restart"} {
+		if tpl := stages[name].Spec.Next.StatusTemplate; !strings.Contains(tpl, "CrashLoopBackOff") || strings.Contains(tpl, "__") ||
+			!strings.Contains(tpl, AnnotationExitCode) {
+			t.Errorf("%s template:\n%s", name, tpl)
+		}
 	}
 }

@@ -60,6 +60,7 @@ func kwokConfig(binDir string, s stageSettings) (string, error) {
 //
 //	Pending ──running──▶ Running, not Ready ──ready (after the ready delay)──▶ Running, Ready ──▶ (Job pods) Succeeded
 //	Pending ──crash (annotation)──▶ Running, CrashLoopBackOff ──crash-restart (every interval)──▶ restartCount+1
+//	Running ──crash-running (the annotation, set when the engine exits)──▶ Running, CrashLoopBackOff
 //	deletionTimestamp set ──delete──▶ gone (the kubelet's final delete with grace period 0)
 func podStages(s stageSettings) []string {
 	readyDelay := fmt.Sprintf("durationMilliseconds: %d\n    durationFrom:\n      expressionFrom: '%s'",
@@ -70,7 +71,7 @@ func podStages(s stageSettings) []string {
 		readyDelay += fmt.Sprintf("\n    jitterDurationMilliseconds: %d\n    jitterDurationFrom:\n      expressionFrom: '%s'",
 			(max(s.readyDelay, 0) + s.readyJitter).Milliseconds(), annotationExpr(AnnotationReadyDelay))
 	}
-	// The templates hold placeholders of their own: two passes fill them all.
+	// The templates hold placeholders of their own: replace until none is left.
 	r := strings.NewReplacer(
 		"__CRASH_SELECTOR__", annotationExpr(AnnotationCrash),
 		"__READY_DELAY__", readyDelay,
@@ -85,7 +86,10 @@ func podStages(s stageSettings) []string {
 	)
 	stages := make([]string, len(podStageTemplates))
 	for i, t := range podStageTemplates {
-		stages[i] = strings.TrimSpace(r.Replace(r.Replace(t)))
+		for next := r.Replace(t); next != t; next = r.Replace(t) {
+			t = next
+		}
+		stages[i] = strings.TrimSpace(t)
 	}
 	return stages
 }
