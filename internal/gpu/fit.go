@@ -77,6 +77,12 @@ func BytesPerParameter(spec *servingv1alpha1.LLMDeploymentSpec) float64 {
 	return 2
 }
 
+// SplitsHeads says whether the spec's engine splits attention heads over a replica's GPUs (tensor parallelism),
+// so that their count must divide the heads; engines that split layers instead (llama.cpp) take any count.
+func SplitsHeads(spec *servingv1alpha1.LLMDeploymentSpec) bool {
+	return engine.FactsOf(spec.EffectiveEngine()).Parallelism != engine.LayerSplit
+}
+
 // Fit is the result of an estimate, in GiB.
 type Fit struct {
 	// Architecture the estimate used.
@@ -101,7 +107,7 @@ type Fit struct {
 // On CPU (gpu.count 0) the one "GPU" is the container's memory.
 func Estimate(spec *servingv1alpha1.LLMDeploymentSpec, arch Architecture, gpuMemoryMiB int64) (Fit, error) {
 	tp := spec.EffectiveTensorParallelSize()
-	if arch.AttentionHeads > 0 && arch.AttentionHeads%int64(tp) != 0 {
+	if SplitsHeads(spec) && arch.AttentionHeads > 0 && arch.AttentionHeads%int64(tp) != 0 {
 		return Fit{}, fmt.Errorf("tensorParallelSize %d does not divide the %d attention heads of %s", tp, arch.AttentionHeads, arch.Family)
 	}
 	ctx := arch.MaxContext

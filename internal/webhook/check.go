@@ -243,7 +243,7 @@ func fitErrors(spec *v1.LLMDeploymentSpec, inv inventory) field.ErrorList {
 		return cpuFitErrors(spec, arch)
 	}
 	tp := spec.EffectiveTensorParallelSize()
-	if arch.AttentionHeads > 0 && arch.AttentionHeads%int64(tp) != 0 {
+	if gpu.SplitsHeads(spec) && arch.AttentionHeads > 0 && arch.AttentionHeads%int64(tp) != 0 {
 		return field.ErrorList{tensorParallelError(spec, arch)}
 	}
 	mib, source := inv.gpuMemory(spec)
@@ -335,7 +335,7 @@ func suggest(spec *v1.LLMDeploymentSpec, arch gpu.Architecture, gpuMiB int64, ma
 		}
 		seen[q] = true
 		for _, n := range suggestionCounts {
-			if arch.AttentionHeads > 0 && arch.AttentionHeads%int64(n) != 0 {
+			if gpu.SplitsHeads(spec) && arch.AttentionHeads > 0 && arch.AttentionHeads%int64(n) != 0 {
 				continue
 			}
 			if maxNodeGPUs > 0 && int64(n) > maxNodeGPUs {

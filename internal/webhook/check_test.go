@@ -140,6 +140,15 @@ func TestValidate(t *testing.T) {
 			nodes: l4x1,
 		},
 		{
+			name: "llama.cpp splits layers, not heads: 3 GPUs are fine for 32 heads",
+			obj: llm(llama8q, products(l4), count(3), quant("Q4_K_M"), maxLen(8192),
+				func(s *v1.LLMDeploymentSpec) {
+					s.Engine.Name = "llamacpp"
+					s.Model.URI = "hf://bartowski/Meta-Llama-3.1-8B-Instruct-GGUF"
+				}),
+			nodes: mixed,
+		},
+		{
 			name: "llama.cpp 8B Q8_0 on CPU with too little memory: the limit to raise, or a smaller GGUF type",
 			obj: llm("hf://bartowski/Meta-Llama-3.1-8B-Instruct-GGUF", cpu("8Gi"), quant("Q8_0"), maxLen(8192),
 				func(s *v1.LLMDeploymentSpec) { s.Engine.Name = "llamacpp" }),
