@@ -122,6 +122,7 @@ func main() {
 	if enableWebhook {
 		if err := webhook.Setup(mgr, webhook.Options{
 			Namespace: os.Getenv("POD_NAMESPACE"), ManageCerts: webhookManageCerts, CertDir: webhookCertDir, Port: webhookPort,
+			Config: &cfg,
 		}); err != nil {
 			log.Error(err, "Unable to set up the admission webhook")
 			os.Exit(1)

@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/privatellm/privatellm/internal/apply"
 	"github.com/privatellm/privatellm/internal/config"
 	"github.com/privatellm/privatellm/internal/engine"
 	"github.com/privatellm/privatellm/internal/render"
@@ -50,7 +51,7 @@ func renderedPair(t *testing.T) (*appsv1.Deployment, *corev1.Pod) {
 	d := render.Deployment(llm, plan)
 	d.UID, d.ResourceVersion, d.Generation = types.UID("d-uid"), "42", 3
 	d.OwnerReferences = []metav1.OwnerReference{{APIVersion: "serving.privatellm.dev/v1alpha1", Kind: "LLMDeployment", Name: "m", UID: "l-uid"}}
-	d.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: FieldManager, Operation: metav1.ManagedFieldsOperationApply}}
+	d.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: apply.FieldManager, Operation: metav1.ManagedFieldsOperationApply}}
 	d.Status = appsv1.DeploymentStatus{ObservedGeneration: 3, Replicas: 1, ReadyReplicas: 1, UpdatedReplicas: 1}
 
 	p := &corev1.Pod{ObjectMeta: d.Spec.Template.ObjectMeta, Spec: d.Spec.Template.Spec}

@@ -26,6 +26,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	servingv1alpha1 "github.com/privatellm/privatellm/api/v1alpha1"
+	"github.com/privatellm/privatellm/internal/apply"
 	"github.com/privatellm/privatellm/internal/config"
 	"github.com/privatellm/privatellm/internal/engine"
 	"github.com/privatellm/privatellm/internal/render"
@@ -40,7 +41,7 @@ type LLMDeploymentReconciler struct {
 	// MaxConcurrentReconciles is how many LLMDeployments are reconciled at once (default 1).
 	MaxConcurrentReconciles int
 
-	applier *applier
+	applier *apply.Applier
 }
 
 // +kubebuilder:rbac:groups=serving.privatellm.dev,resources=llmdeployments,verbs=get;list;watch
@@ -57,8 +58,8 @@ func (r *LLMDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	llm := &servingv1alpha1.LLMDeployment{}
 	if err := r.Get(ctx, req.NamespacedName, llm); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.applier.forget("Deployment", req.Namespace, req.Name)
-			r.applier.forget("Service", req.Namespace, req.Name)
+			r.applier.Forget("Deployment", req.Namespace, req.Name)
+			r.applier.Forget("Service", req.Namespace, req.Name)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -122,11 +123,11 @@ func (r *LLMDeploymentReconciler) applyChildren(ctx context.Context, llm *servin
 	}
 
 	liveSvc := &corev1.Service{}
-	if _, _, err := r.applier.apply(ctx, svc, r.getOrNil(ctx, client.ObjectKeyFromObject(svc), liveSvc)); err != nil {
+	if _, _, err := r.applier.Apply(ctx, svc, r.getOrNil(ctx, client.ObjectKeyFromObject(svc), liveSvc)); err != nil {
 		return nil, err
 	}
 	liveDeploy := &appsv1.Deployment{}
-	out, applied, err := r.applier.apply(ctx, deploy, r.getOrNil(ctx, client.ObjectKeyFromObject(deploy), liveDeploy))
+	out, applied, err := r.applier.Apply(ctx, deploy, r.getOrNil(ctx, client.ObjectKeyFromObject(deploy), liveDeploy))
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +183,8 @@ func (r *LLMDeploymentReconciler) recordTransition(llm *servingv1alpha1.LLMDeplo
 		return
 	}
 	kind := corev1.EventTypeNormal
-	if a.Stalled || a.Reason == servingv1alpha1.ReasonUnschedulable || a.Reason == servingv1alpha1.ReasonSecretNotFound {
+	if a.Stalled || a.Reason == servingv1alpha1.ReasonUnschedulable || a.Reason == servingv1alpha1.ReasonSecretNotFound ||
+		a.Reason == servingv1alpha1.ReasonQuotaExceeded {
 		kind = corev1.EventTypeWarning
 	}
 	r.Recorder.Eventf(llm, nil, kind, a.Reason, "Reconcile", "%s", a.Message)
@@ -205,7 +207,7 @@ func (r *LLMDeploymentReconciler) patchStatus(ctx context.Context, before, after
 // SetupWithManager registers the reconciler: LLMDeployments, the Deployments and Services they own, and their
 // pods (whose states explain a Deployment that does not progress).
 func (r *LLMDeploymentReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	r.applier = newApplier(r.Client)
+	r.applier = apply.New(r.Client)
 	if err := registerMetrics(mgr.GetCache()); err != nil {
 		return fmt.Errorf("registering metrics: %w", err)
 	}

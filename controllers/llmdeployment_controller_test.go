@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	v1 "github.com/privatellm/privatellm/api/v1alpha1"
+	"github.com/privatellm/privatellm/internal/apply"
 	"github.com/privatellm/privatellm/internal/render"
 	"github.com/privatellm/privatellm/test/testutil"
 )
@@ -145,9 +146,9 @@ func TestCreateRendersOwnedChildren(t *testing.T) {
 			t.Errorf("%T owner references = %+v, want the LLMDeployment as controller", obj, refs)
 		}
 		if !slices.ContainsFunc(obj.GetManagedFields(), func(f metav1.ManagedFieldsEntry) bool {
-			return f.Manager == FieldManager && f.Operation == metav1.ManagedFieldsOperationApply
+			return f.Manager == apply.FieldManager && f.Operation == metav1.ManagedFieldsOperationApply
 		}) {
-			t.Errorf("%T is not server-side applied by %s", obj, FieldManager)
+			t.Errorf("%T is not server-side applied by %s", obj, apply.FieldManager)
 		}
 	}
 	c := d.Spec.Template.Spec.Containers[0]
@@ -423,7 +424,7 @@ func TestIdleReconcileWritesNothing(t *testing.T) {
 			return c.SubResource(sub).Patch(ctx, obj, p, opts...)
 		},
 	})
-	fresh := &LLMDeploymentReconciler{Client: counting, Scheme: testScheme, Config: testConfig, applier: newApplier(counting)}
+	fresh := &LLMDeploymentReconciler{Client: counting, Scheme: testScheme, Config: testConfig, applier: apply.New(counting)}
 	req := ctrl.Request{NamespacedName: client.ObjectKey{Namespace: ns, Name: "idle"}}
 	for pass := 1; pass <= 3; pass++ {
 		writes.Store(0)

@@ -57,6 +57,9 @@ func assess(llm *servingv1alpha1.LLMDeployment, obs observed) assessment {
 	if a, found := assessPods(llm, obs); found {
 		return a
 	}
+	if a, found := assessReplicaFailure(d, obs); found {
+		return a
+	}
 	for _, c := range d.Status.Conditions {
 		if c.Type == appsv1.DeploymentProgressing && c.Status == corev1.ConditionFalse && c.Reason == "ProgressDeadlineExceeded" {
 			return assessment{Stalled: true, Reason: servingv1alpha1.ReasonProgressDeadlineExceeded, Message: fmt.Sprintf(
@@ -141,6 +144,46 @@ func assessPods(llm *servingv1alpha1.LLMDeployment, obs observed) (assessment, b
 			"%d of %d replicas cannot be scheduled: %s", len(unschedulable), desired, unschedulableCause(llm, first.Message))}, since, obs), true
 	}
 	return assessment{}, false
+}
+
+// assessReplicaFailure reports pods that cannot even be created: the API server refused the ReplicaSet's pod (a
+// ResourceQuota, a missing PriorityClass, Pod Security, a LimitRange, a missing ServiceAccount, a webhook), which
+// the Deployment reports as ReplicaFailure with the refusal. A full quota may be freed by others, so it waits for
+// the grace period; the rest need someone to act.
+func assessReplicaFailure(d *appsv1.Deployment, obs observed) (assessment, bool) {
+	var c *appsv1.DeploymentCondition
+	for i := range d.Status.Conditions {
+		if d.Status.Conditions[i].Type == appsv1.DeploymentReplicaFailure && d.Status.Conditions[i].Status == corev1.ConditionTrue {
+			c = &d.Status.Conditions[i]
+		}
+	}
+	if c == nil {
+		return assessment{}, false
+	}
+	refusal := truncate(refusalText(c.Message), 400)
+	switch {
+	case strings.Contains(refusal, "exceeded quota"):
+		return withGrace(assessment{Reason: servingv1alpha1.ReasonQuotaExceeded, Message: "a ResourceQuota of the namespace refuses the pods: " +
+			refusal + "; raise the quota, lower spec.replicas or spec.gpu.count, or free quota in the namespace"}, c.LastTransitionTime.Time, obs), true
+	case strings.Contains(refusal, "no PriorityClass with name"):
+		return assessment{Stalled: true, Reason: servingv1alpha1.ReasonPriorityClassNotFound, Message: "the pods cannot be created: " +
+			refusal + "; create the PriorityClass or change spec.priorityClassName"}, true
+	case strings.Contains(refusal, "violates PodSecurity"):
+		return assessment{Stalled: true, Reason: servingv1alpha1.ReasonPodSecurityRejected, Message: "the namespace's Pod Security level refuses the pods: " +
+			refusal + "; run the model in a namespace whose pod-security.kubernetes.io/enforce level allows it (docs/engines.md says what each engine needs)"}, true
+	default:
+		return assessment{Stalled: true, Reason: servingv1alpha1.ReasonFailedCreate, Message: "the pods cannot be created: " +
+			refusal + "; check the namespace's LimitRanges, ServiceAccounts and admission policies"}, true
+	}
+}
+
+// refusalText is the API server's reason for refusing a pod, without the generated pod name it starts with
+// (`pods "llama-5d9c7-" is forbidden: `): names change with every rollout and do not belong in a condition.
+func refusalText(msg string) string {
+	if _, rest, ok := strings.Cut(msg, " is forbidden: "); ok && strings.HasPrefix(msg, "pods ") {
+		return rest
+	}
+	return msg
 }
 
 // withGrace reports a problem that the cluster may still fix (an autoscaler adding GPU nodes, a GitOps sync

@@ -27,6 +27,12 @@ func deploy(gen, observedGen int64, replicas, ready, updated int32, conds ...app
 	return d
 }
 
+// replicaFailure is the condition the Deployment controller sets when its ReplicaSet cannot create pods.
+func replicaFailure(msg string, since time.Time) appsv1.DeploymentCondition {
+	return appsv1.DeploymentCondition{Type: appsv1.DeploymentReplicaFailure, Status: corev1.ConditionTrue, Reason: "FailedCreate",
+		Message: msg, LastTransitionTime: metav1.NewTime(since)}
+}
+
 func pod(name string, mut func(*corev1.Pod)) corev1.Pod {
 	p := corev1.Pod{}
 	p.Name = name
@@ -93,6 +99,22 @@ func TestAssess(t *testing.T) {
 		{name: "unschedulable after grace, product missing", llm: base(3), obs: observed{Deployment: deploy(1, 1, 3, 2, 3), Now: now, StallGrace: grace,
 			Pods: []corev1.Pod{unschedulablePod("a", "0/8 nodes are available: 8 node(s) didn't match Pod's node affinity/selector.", now.Add(-5*time.Minute))}},
 			stalled: true, reason: v1.ReasonUnschedulable, msgHas: "1 of 3 replicas cannot be scheduled: needs 4 × NVIDIA-H100-80GB-HBM3 per replica; no node offers that product"},
+		{name: "quota exceeded within grace", llm: base(2), obs: observed{Deployment: deploy(1, 1, 1, 1, 1, replicaFailure(
+			`pods "m-5d9c7b-" is forbidden: exceeded quota: gpus, requested: requests.nvidia.com/gpu=4, used: requests.nvidia.com/gpu=4, limited: requests.nvidia.com/gpu=8`,
+			now.Add(-time.Minute))), Now: now, StallGrace: grace},
+			reason: v1.ReasonQuotaExceeded, msgHas: "a ResourceQuota of the namespace refuses the pods: exceeded quota: gpus", recheckAfter: time.Minute},
+		{name: "quota exceeded after grace", llm: base(2), obs: observed{Deployment: deploy(1, 1, 1, 1, 1, replicaFailure(
+			`pods "m-5d9c7b-" is forbidden: exceeded quota: gpus, requested: requests.nvidia.com/gpu=4`, now.Add(-time.Hour))), Now: now, StallGrace: grace},
+			stalled: true, reason: v1.ReasonQuotaExceeded, msgHas: "raise the quota, lower spec.replicas or spec.gpu.count"},
+		{name: "missing PriorityClass", llm: base(1), obs: observed{Deployment: deploy(1, 1, 0, 0, 0, replicaFailure(
+			`pods "m-5d9c7b-" is forbidden: no PriorityClass with name gpu-high was found`, now))},
+			stalled: true, reason: v1.ReasonPriorityClassNotFound, msgHas: "no PriorityClass with name gpu-high was found; create the PriorityClass"},
+		{name: "Pod Security", llm: base(1), obs: observed{Deployment: deploy(1, 1, 0, 0, 0, replicaFailure(
+			`pods "m-5d9c7b-x" is forbidden: violates PodSecurity "restricted:latest": runAsNonRoot != true`, now))},
+			stalled: true, reason: v1.ReasonPodSecurityRejected, msgHas: `violates PodSecurity "restricted:latest"`},
+		{name: "other refusal", llm: base(1), obs: observed{Deployment: deploy(1, 1, 0, 0, 0, replicaFailure(
+			`pods "m-5d9c7b-" is forbidden: maximum memory usage per Container is 8Gi, but limit is 256Gi`, now))},
+			stalled: true, reason: v1.ReasonFailedCreate, msgHas: "maximum memory usage per Container is 8Gi"},
 		{name: "progress deadline", llm: base(1), obs: observed{Deployment: deploy(1, 1, 1, 0, 1, appsv1.DeploymentCondition{
 			Type: appsv1.DeploymentProgressing, Status: corev1.ConditionFalse, Reason: "ProgressDeadlineExceeded"})},
 			stalled: true, reason: v1.ReasonProgressDeadlineExceeded, msgHas: "raise spec.startupTimeout"},
@@ -109,7 +131,7 @@ func TestAssess(t *testing.T) {
 			if a.RecheckAfter != tc.recheckAfter {
 				t.Errorf("recheck after %s, want %s", a.RecheckAfter, tc.recheckAfter)
 			}
-			if strings.Contains(a.Message, "pod") && strings.Contains(a.Message, "-a ") {
+			if strings.Contains(a.Message, "pod") && strings.Contains(a.Message, "-a ") || strings.Contains(a.Message, "m-5d9c7b") {
 				t.Errorf("message %q must not name pods", a.Message)
 			}
 			// The operator assesses objects from its caches, after their transforms: same verdict.

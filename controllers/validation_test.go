@@ -150,6 +150,14 @@ func TestInvalidSpecsAreRejected(t *testing.T) {
 		{"a variable the operator sets (server-side apply would refuse the duplicate)", func(l *v1.LLMDeployment) {
 			l.Spec.Engine.Env = []v1.EnvVar{{Name: "DO_NOT_TRACK", Value: "0"}}
 		}, []string{"spec.engine.env", "engine.env may not set"}},
+		{"zero GPU memory", func(l *v1.LLMDeployment) { l.Spec.GPU.MinMemory = ptr.To(resource.MustParse("0")) },
+			[]string{"spec.gpu.minMemory", "must be more than 0"}},
+		{"negative GPU memory", func(l *v1.LLMDeployment) { l.Spec.GPU.MinMemory = ptr.To(resource.MustParse("-40Gi")) },
+			[]string{"spec.gpu.minMemory", "must be more than 0"}},
+		{"zero /dev/shm", func(l *v1.LLMDeployment) { l.Spec.ShmSize = ptr.To(resource.MustParse("0")) },
+			[]string{"spec.shmSize", "must be more than 0"}},
+		{"the Deployment controller's label", func(l *v1.LLMDeployment) { l.Spec.PodLabels = map[string]string{"pod-template-hash": "x"} },
+			[]string{"spec.podLabels", "pod-template-hash"}},
 		{"name too long for child objects", func(l *v1.LLMDeployment) { l.Name = strings.Repeat("a", 53) },
 			[]string{"metadata.name may be at most 52 characters"}},
 		{"name that cannot be a Service", func(l *v1.LLMDeployment) { l.Name = "1llama" },

@@ -123,6 +123,7 @@ type LLMDeploymentSpec struct {
 
 	// ShmSize bounds the in-memory /dev/shm that tensor parallel workers share. Unset, /dev/shm is an unbounded
 	// memory emptyDir. It counts against the container's memory limit.
+	// +kubebuilder:validation:XValidation:rule="quantity(string(self)).compareTo(quantity('0')) > 0",message="shmSize must be more than 0: leave it out for an unbounded /dev/shm"
 	// +optional
 	ShmSize *resource.Quantity `json:"shmSize,omitempty"`
 
@@ -158,7 +159,7 @@ type LLMDeploymentSpec struct {
 	// PodLabels are added to the pods. The operator's own labels (app.kubernetes.io/*, serving.privatellm.dev/*)
 	// cannot be overridden.
 	// +kubebuilder:validation:MaxProperties=32
-	// +kubebuilder:validation:XValidation:rule="self.all(k, !k.startsWith('app.kubernetes.io/') && !k.startsWith('serving.privatellm.dev/'))",message="podLabels may not set app.kubernetes.io/* or serving.privatellm.dev/* labels: the operator selects its pods by them"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !k.startsWith('app.kubernetes.io/') && !k.startsWith('serving.privatellm.dev/') && k != 'pod-template-hash')",message="podLabels may not set app.kubernetes.io/*, serving.privatellm.dev/* or pod-template-hash labels: the operator and the Deployment controller select pods by them"
 	// +optional
 	PodLabels map[string]string `json:"podLabels,omitempty"`
 
@@ -377,6 +378,7 @@ type GPUSpec struct {
 	Products []string `json:"products,omitempty"`
 
 	// MinMemory per GPU, matched against the node label nvidia.com/gpu.memory (MiB). NVIDIA only.
+	// +kubebuilder:validation:XValidation:rule="quantity(string(self)).compareTo(quantity('0')) > 0",message="gpu.minMemory must be more than 0, e.g. 40Gi"
 	// +optional
 	MinMemory *resource.Quantity `json:"minMemory,omitempty"`
 
@@ -414,6 +416,10 @@ const (
 	ReasonImagePullBackOff         = "ImagePullBackOff"
 	ReasonProgressDeadlineExceeded = "ProgressDeadlineExceeded"
 	ReasonSecretNotFound           = "SecretNotFound"
+	ReasonQuotaExceeded            = "QuotaExceeded"
+	ReasonPriorityClassNotFound    = "PriorityClassNotFound"
+	ReasonPodSecurityRejected      = "PodSecurityRejected"
+	ReasonFailedCreate             = "FailedCreate"
 	ReasonApplyFailed              = "ApplyFailed"
 	ReasonInvalidSpec              = "InvalidSpec"
 	ReasonFits                     = "Fits"

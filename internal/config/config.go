@@ -32,6 +32,58 @@ type OperatorConfig struct {
 	// StallGracePeriod is how long a pod may stay unschedulable or wait for a missing Secret before the
 	// LLMDeployment is reported Stalled (a cluster autoscaler or a GitOps sync may still fix it). Default 2m.
 	StallGracePeriod metav1.Duration `json:"stallGracePeriod,omitempty"`
+
+	// Admission is what the admission webhook refuses beyond the schema.
+	Admission AdmissionPolicy `json:"admission,omitempty"`
+}
+
+// AdmissionPolicy says which engine flags and variables tenants may not set and which PriorityClasses they may
+// use. Each list left out takes its secure default; an empty list refuses (or, for allowedPriorityClasses,
+// allows) nothing.
+type AdmissionPolicy struct {
+	// RefusedArgs are flags spec.engine.args may not set, for every engine (and, for engines whose parser expands
+	// abbreviations, not abbreviate either). Default: each engine's flags that widen what it may read, load or
+	// execute (docs/engines.md).
+	RefusedArgs []string `json:"refusedArgs,omitempty"`
+	// RefusedEnv are variables spec.engine.env may not set. Default: the dynamic loader's and Python's load paths
+	// (LD_PRELOAD, PYTHONPATH, …) and each engine's plugin and code-loading switches.
+	RefusedEnv []string `json:"refusedEnv,omitempty"`
+	// AllowedPriorityClasses are the only PriorityClasses spec.priorityClassName may name. Default: any but the
+	// system ones (system-node-critical, system-cluster-critical), whose pods would preempt other tenants' GPU
+	// pods and are meant for the cluster's own components.
+	AllowedPriorityClasses []string `json:"allowedPriorityClasses,omitempty"`
+}
+
+// RefusedArgsFor are the flags the policy refuses in an engine's args.
+func (p AdmissionPolicy) RefusedArgsFor(name v1.EngineName) []string {
+	if p.RefusedArgs != nil {
+		return p.RefusedArgs
+	}
+	return engine.FactsOf(name).WideningFlags
+}
+
+// RefusedEnvFor are the variables the policy refuses in an engine's env.
+func (p AdmissionPolicy) RefusedEnvFor(name v1.EngineName) []string {
+	if p.RefusedEnv != nil {
+		return p.RefusedEnv
+	}
+	return append(append([]string{}, engine.WideningEnvNames...), engine.FactsOf(name).WideningEnv...)
+}
+
+// AllowsPriorityClass says whether spec.priorityClassName may name pc ("" is always allowed).
+func (p AdmissionPolicy) AllowsPriorityClass(pc string) bool {
+	if pc == "" {
+		return true
+	}
+	if p.AllowedPriorityClasses != nil {
+		for _, a := range p.AllowedPriorityClasses {
+			if a == pc {
+				return true
+			}
+		}
+		return false
+	}
+	return !strings.HasPrefix(pc, "system-")
 }
 
 // EngineConfig configures one engine.

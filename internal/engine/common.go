@@ -18,6 +18,10 @@ var CommonEnvNames = []string{
 	"HUGGING_FACE_HUB_TOKEN", "PORT", "HOSTNAME",
 }
 
+// WideningEnvNames are variables of every engine that change what code the engine process loads.
+var WideningEnvNames = []string{"LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP",
+	"PYTHONUSERBASE"}
+
 // commonEnv is the environment every engine gets: a HOME and USER that exist, writable cache locations, no
 // telemetry leaving the cluster, and the Hugging Face token read by the kubelet from the referenced Secret.
 func commonEnv(llm *v1.LLMDeployment, root bool) []corev1.EnvVar {

@@ -79,8 +79,19 @@ func Docs() string {
 		}
 		return codeOr(strings.Join(sorted(s), "` `"), "–")
 	})
+	cells("flags the admission policy refuses by default (`admission.refusedArgs`)", func(f Facts) string {
+		out := codeList(f.WideningFlags)
+		if f.Abbreviates && len(f.WideningFlags) > 0 {
+			out += ", and their abbreviations"
+		}
+		return out
+	})
+	cells("variables the admission policy refuses by default (`admission.refusedEnv`), besides the loader's", func(f Facts) string {
+		return codeList(f.WideningEnv)
+	})
 	cells("source", func(f Facts) string { return f.Source })
-	fmt.Fprintf(&b, "\nVariables no engine's `engine.env` may set: %s.\n", codeList(CommonEnvNames))
+	fmt.Fprintf(&b, "\nVariables no engine's `engine.env` may set: %s. The admission policy also refuses, by default, %s.\n",
+		codeList(CommonEnvNames), codeList(WideningEnvNames))
 
 	b.WriteString("\n### Quantization\n\n")
 	b.WriteString("*checkpoint*: the engine reads the method from a quantized checkpoint and gets no flag; *on load*: the flag\n" +

@@ -85,6 +85,15 @@ type Facts struct {
 	ManagedEnv []string
 	// ForbiddenEnv are variables engine.env may not set at all, with the reason.
 	ForbiddenEnv map[string]string
+	// WideningFlags are flags that widen what the engine may read, load or execute (local files for requests,
+	// plugins and code by path or module name, option files that bypass admission, servers it calls): the
+	// admission webhook refuses them in engine.args unless the operator configuration's policy says otherwise.
+	WideningFlags []string
+	// WideningEnv are the engine's variables of that kind (see WideningFlags).
+	WideningEnv []string
+	// Abbreviates says the engine's parser accepts a unique prefix of a long option for it (argparse), so a
+	// refused flag is refused in every abbreviation too.
+	Abbreviates bool
 	// Metrics are the engine's metric names.
 	Metrics Metrics
 	// Source says where the facts were read (engine source files and release).

@@ -51,6 +51,10 @@ var llamacppFacts = Facts{
 	// The hub cache comes from HF_HOME (common/hf-cache.cpp: LLAMA_CACHE, HF_HUB_CACHE, HUGGINGFACE_HUB_CACHE,
 	// then $HF_HOME/hub): the same Hugging Face cache layout the other engines use.
 	ManagedEnv: []string{"LLAMA_CACHE", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"},
+	// From common/arg.cpp at b8914: files served or written, models and backends fetched from URLs or other hosts,
+	// tools that run commands, endpoints that change the server.
+	WideningFlags: []string{"--path", "--slot-save-path", "--media-path", "--tools", "--rpc", "--model-url", "-mu",
+		"--mmproj-url", "-mmu", "--docker-repo", "-dr", "--props", "--webui-mcp-proxy", "--models-dir", "--models-preset"},
 	Metrics: Metrics{
 		RequestsRunning:  []string{"llamacpp:requests_processing"},
 		RequestsWaiting:  []string{"llamacpp:requests_deferred"},

@@ -49,6 +49,12 @@ var sglangFacts = Facts{
 		"--tensor-parallel-size", "--pp-size", "--pipeline-parallel-size", "--quantization", "--dtype",
 		"--context-length", "--revision", "--download-dir", "--enable-metrics"},
 	ManagedEnv: []string{"SGLANG_ENABLE_HEALTH_ENDPOINT_GENERATION"},
+	// From server_args.py and environ.py: code loaded by module path, custom logit processors sent with requests,
+	// an options file read past admission, tool servers the engine calls.
+	WideningFlags: []string{"--enable-custom-logit-processor", "--custom-weight-loader", "--forward-hooks",
+		"--tool-server", "--config", "--hicache-storage-backend-extra-config"},
+	WideningEnv: []string{"SGLANG_EXTERNAL_MODEL_PACKAGE", "SGLANG_EXTERNAL_MM_MODEL_ARCH", "SGLANG_EXTERNAL_MM_PROCESSOR_PACKAGE"},
+	Abbreviates: true,
 	Metrics: Metrics{
 		RequestsRunning:  []string{"sglang:num_running_reqs"},
 		RequestsWaiting:  []string{"sglang:num_queue_reqs"},

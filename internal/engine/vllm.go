@@ -43,6 +43,13 @@ var vllmFacts = Facts{
 		"--download-dir", "--load-format", "--shutdown-timeout"},
 	ManagedEnv:   []string{"VLLM_NO_USAGE_STATS", "VLLM_CACHE_ROOT", "VLLM_PORT", "VLLM_HOST_IP"},
 	ForbiddenEnv: map[string]string{"VLLM_SERVER_DEV_MODE": "exposes unauthenticated debug endpoints"},
+	// From vllm/engine/arg_utils.py and entrypoints/openai/cli_args.py at v0.18.0: request access to local files,
+	// Python loaded by path or qualified name, an options file read past admission, servers the engine calls.
+	WideningFlags: []string{"--allowed-local-media-path", "--trust-request-chat-template", "--tool-parser-plugin",
+		"--reasoning-parser-plugin", "--middleware", "--logits-processors", "--worker-cls", "--worker-extension-cls",
+		"--scheduler-cls", "--io-processor-plugin", "--tool-server", "--config"},
+	WideningEnv: []string{"VLLM_ALLOW_RUNTIME_LORA_UPDATING", "VLLM_PLUGINS"},
+	Abbreviates: true,
 	Metrics: Metrics{
 		RequestsRunning: []string{"vllm:num_requests_running"},
 		RequestsWaiting: []string{"vllm:num_requests_waiting"},

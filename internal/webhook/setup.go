@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	v1 "github.com/privatellm/privatellm/api/v1alpha1"
+	"github.com/privatellm/privatellm/internal/config"
 )
 
 // The operator reads Nodes for the fit check and warnings. With ManageCerts it reads and updates one Secret (its own
@@ -73,6 +74,9 @@ type Options struct {
 	// ManageCerts makes the operator create a self-signed CA and serving certificate in the Secret, rotate them and
 	// inject the CA into the webhook configuration. Off when cert-manager or a test provides the certificate.
 	ManageCerts bool
+	// Config is the operator's configuration: its engine images (the children are dry-run as the reconciler renders
+	// them) and its admission policy. Zero: the built-in defaults.
+	Config *config.OperatorConfig
 }
 
 func (o *Options) defaults() {
@@ -104,7 +108,13 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		return errors.New("webhook: Options.Namespace is required with ManageCerts: the certificate Secret lives in the operator's namespace")
 	}
 	server := crwebhook.NewServer(crwebhook.Options{Host: opts.Host, Port: opts.Port, CertDir: opts.CertDir})
-	hook := admission.WithValidator[*v1.LLMDeployment](mgr.GetScheme(), &Validator{Nodes: mgr.GetClient()})
+	cfg := config.Default()
+	if opts.Config != nil {
+		cfg = *opts.Config
+	}
+	hook := admission.WithValidator[*v1.LLMDeployment](mgr.GetScheme(), &Validator{
+		Nodes: mgr.GetClient(), Children: mgr.GetClient(), Images: cfg.EngineImages(), Policy: cfg.Admission,
+	})
 	hook.RecoverPanic = ptr.To(true)
 	server.Register(ValidatePath, hook)
 

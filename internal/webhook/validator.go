@@ -6,22 +6,32 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	v1 "github.com/privatellm/privatellm/api/v1alpha1"
+	"github.com/privatellm/privatellm/internal/config"
+	"github.com/privatellm/privatellm/internal/engine"
 )
 
 // nodeListTimeout bounds the Node list of one admission request, below the webhook's timeoutSeconds (5).
 const nodeListTimeout = 3 * time.Second
 
-// Validator is the admission.Validator of LLMDeployments: it lists the Nodes and runs Validate. It never reads
-// Secrets or any other object.
+// Validator is the admission.Validator of LLMDeployments: it lists the Nodes and runs Validate and PolicyErrors,
+// then has the API server dry-run the children the spec renders to (DryRunChildren). It never reads Secrets or any
+// other object.
 type Validator struct {
 	// Nodes reads the cluster's Nodes, normally the manager's cache-backed client.
 	Nodes client.Reader
+	// Children dry-runs the rendered Deployment and Service (the manager's client); nil skips the dry-run.
+	Children client.Client
+	// Images are the operator's engine images, to render the children as the reconciler would.
+	Images engine.Images
+	// Policy is the operator's admission policy.
+	Policy config.AdmissionPolicy
 }
 
 var _ admission.Validator[*v1.LLMDeployment] = &Validator{}
@@ -49,6 +59,16 @@ func (v *Validator) validate(ctx context.Context, oldObj, newObj *v1.LLMDeployme
 		return nil, fmt.Errorf("the privatellm admission webhook could not list the cluster's Nodes to check spec.gpu, try again (if it persists, check the operator's RBAC for nodes): %w", err)
 	}
 	warnings, errs := Validate(oldObj, newObj, nodes.Items)
+	policyWarnings, policyErrs := PolicyErrors(oldObj, newObj, v.Policy)
+	warnings, errs = append(warnings, policyWarnings...), append(errs, policyErrs...)
+	specChanged := oldObj == nil || !equality.Semantic.DeepEqual(oldObj.Spec, newObj.Spec)
+	if len(errs) == 0 && v.Children != nil && specChanged && newObj.DeletionTimestamp.IsZero() {
+		childErrs, err := DryRunChildren(ctx, v.Children, newObj, v.Images)
+		if err != nil {
+			warnings = append(warnings, "the Deployment and Service this spec renders to could not be checked by a dry run: "+err.Error())
+		}
+		errs = append(errs, childErrs...)
+	}
 	if len(errs) > 0 {
 		return warnings, apierrors.NewInvalid(v1.GroupVersion.WithKind("LLMDeployment").GroupKind(), newObj.Name, errs)
 	}

@@ -7,8 +7,10 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
@@ -261,3 +263,70 @@ func TestWebhookAgainstAPIServer(t *testing.T) {
 type errString string
 
 func (e errString) Error() string { return string(e) }
+
+// TestRenderedChildrenAndPolicy: what the API server would refuse when the operator applies the Deployment it
+// renders comes back at admission on the LLMDeployment's own field (a server-side dry run of the children), and the
+// operator's admission policy refuses flags, variables and PriorityClasses that widen what a tenant's model may do.
+func TestRenderedChildrenAndPolicy(t *testing.T) {
+	requireEnvtest(t)
+	ctx := context.Background()
+	ns := newNamespace(t)
+	base := func(mut func(*v1.LLMDeploymentSpec)) *v1.LLMDeployment {
+		return newLLM(ns, "child", llm(llama8q, products("TEST-CHILD-NONE"), quant(v1.QuantizationAWQ), maxLen(8192), mut))
+	}
+	cases := []struct {
+		name string
+		obj  *v1.LLMDeployment
+		want []string
+	}{
+		{"a toleration the API server refuses", base(func(s *v1.LLMDeploymentSpec) {
+			s.Tolerations = []corev1.Toleration{{Key: "pool", Operator: corev1.TolerationOpExists, Value: "gpu"}}
+		}), []string{"spec.tolerations[0].operator", "the Deployment the operator renders from it would be refused", "value must be empty when `operator` is 'Exists'"}},
+		{"requests above limits", base(func(s *v1.LLMDeploymentSpec) {
+			s.Resources.Requests = corev1.ResourceList{"memory": resource.MustParse("64Gi")}
+			s.Resources.Limits = corev1.ResourceList{"memory": resource.MustParse("32Gi")}
+		}), []string{"spec.resources.requests", "must be less than or equal to memory limit"}},
+		{"a pod annotation key the API server refuses", base(func(s *v1.LLMDeploymentSpec) {
+			s.PodAnnotations = map[string]string{"bad key": "x"}
+		}), []string{"spec.podAnnotations", "name part must consist of alphanumeric characters"}},
+		{"an affinity the API server refuses", base(func(s *v1.LLMDeploymentSpec) {
+			s.Affinity = &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{{TopologyKey: ""}}}}
+		}), []string{"spec.affinity.podAntiAffinity", "topologyKey"}},
+		{"a flag that reads local files for requests", base(func(s *v1.LLMDeploymentSpec) {
+			s.Engine.Args = []string{"--allowed-local-media-path=/"}
+		}), []string{"spec.engine.args[0]", "--allowed-local-media-path widens what vLLM may read", "admission.refusedArgs"}},
+		{"an abbreviation argparse would expand to it", base(func(s *v1.LLMDeploymentSpec) {
+			s.Engine.Args = []string{"--enable-prefix-caching", "--allowed-local=/"}
+		}), []string{"spec.engine.args[1]", "--allowed-local-media-path"}},
+		{"a loader variable", base(func(s *v1.LLMDeploymentSpec) {
+			s.Engine.Env = []v1.EnvVar{{Name: "LD_PRELOAD", Value: "/tmp/x.so"}}
+		}), []string{"spec.engine.env[0].name", "LD_PRELOAD changes what code the engine loads"}},
+		{"a system PriorityClass", base(func(s *v1.LLMDeploymentSpec) { s.PriorityClassName = "system-node-critical" }),
+			[]string{"spec.priorityClassName", "system PriorityClasses let a model preempt other tenants' pods"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := k8sClient.Create(ctx, tc.obj, client.DryRunAll)
+			if !apierrors.IsInvalid(err) && !apierrors.IsForbidden(err) {
+				t.Fatalf("want a refusal, got %v", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("message %q\n does not contain %q", err.Error(), w)
+				}
+			}
+		})
+	}
+	t.Run("a spec whose children are valid is admitted, and nothing is created by the dry run", func(t *testing.T) {
+		ok := base(func(s *v1.LLMDeploymentSpec) {
+			s.Tolerations = []corev1.Toleration{{Key: "pool", Operator: corev1.TolerationOpEqual, Value: "gpu", Effect: corev1.TaintEffectNoSchedule}}
+			s.PodAnnotations = map[string]string{"team": "search"}
+		})
+		if err := k8sClient.Create(ctx, ok); err != nil {
+			t.Fatalf("rejected: %v", err)
+		}
+		if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "child"}, &appsv1.Deployment{}); !apierrors.IsNotFound(err) {
+			t.Errorf("the dry run must not create the Deployment: %v", err)
+		}
+	})
+}

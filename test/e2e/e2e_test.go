@@ -391,3 +391,71 @@ func TestOperatorRestartMidRollout(t *testing.T) {
 		return nil
 	})
 }
+
+// TestPodCreationRefusalsAreStalled: when the API server refuses a replica's pod — a ResourceQuota on GPUs, the
+// everyday failure of a shared GPU cluster, or a PriorityClass that does not exist — the LLMDeployment says so
+// with the API server's reason (QuotaExceeded waits out the grace period, as another team may free GPUs; a missing
+// PriorityClass needs someone to act), instead of "Progressing" forever.
+func TestPodCreationRefusalsAreStalled(t *testing.T) {
+	ns := namespace(t)
+	quota := `{"apiVersion":"v1","kind":"ResourceQuota","metadata":{"name":"gpus"},"spec":{"hard":{"requests.nvidia.com/gpu":"2"}}}`
+	must(t)(kubectlStdin(quota, "-n", ns, "apply", "-f", "-")) // the operator's engine pods request GPUs only as requests = limits
+	testutil.Eventually(t, timeout, func() error {             // the quota controller computes the status admission needs
+		q := &corev1.ResourceQuota{}
+		if err := c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "gpus"}, q); err != nil {
+			return err
+		}
+		if _, ok := q.Status.Hard["requests.nvidia.com/gpu"]; !ok {
+			return fmt.Errorf("quota status not computed yet")
+		}
+		return nil
+	})
+	must(t)(kubectl("-n", ns, "apply", "-f", h100Sample)) // 4 GPUs per replica, 2 allowed
+	l := waitFor(t, ns, "llama-70b-fp8", stalled(v1.ReasonQuotaExceeded))
+	msg := meta.FindStatusCondition(l.Status.Conditions, v1.ConditionStalled).Message
+	if !strings.Contains(msg, "exceeded quota: gpus") || !strings.Contains(msg, "raise the quota") || strings.Contains(msg, "llama-70b-fp8-") {
+		t.Errorf("message %q must carry the quota's refusal, what to do, and no pod name", msg)
+	}
+	if got := testutil.KStatus(t, l); got != kstatus.FailedStatus {
+		t.Errorf("kstatus %s, want Failed", got)
+	}
+
+	must(t)(kubectl("-n", ns, "apply", "-f", l4Sample))
+	must(t)(kubectl("-n", ns, "patch", "llmdeployment/llama-8b-awq", "--type=merge", "-p", `{"spec":{"priorityClassName":"gpu-critical"}}`))
+	l = waitFor(t, ns, "llama-8b-awq", stalled(v1.ReasonPriorityClassNotFound))
+	if msg := meta.FindStatusCondition(l.Status.Conditions, v1.ConditionStalled).Message; !strings.Contains(msg, "gpu-critical") {
+		t.Errorf("message %q must name the missing PriorityClass", msg)
+	}
+}
+
+// TestMissingSecretWaits: the simulated kubelet keeps a pod whose token Secret (or key) is missing in
+// CreateContainerConfigError, as a real one does, so the LLMDeployment reports SecretNotFound, then Stalled after
+// the grace period; once the Secret exists the pod starts and the model becomes Ready.
+func TestMissingSecretWaits(t *testing.T) {
+	ns := namespace(t)
+	must(t)(kubectl("-n", ns, "delete", "secret", "hf-token"))
+	must(t)(kubectl("-n", ns, "apply", "-f", l4Sample))
+	l := waitFor(t, ns, "llama-8b-awq", stalled(v1.ReasonSecretNotFound))
+	if msg := meta.FindStatusCondition(l.Status.Conditions, v1.ConditionStalled).Message; !strings.Contains(msg, "Secret hf-token with key token") {
+		t.Errorf("message %q must name the Secret and key", msg)
+	}
+	p := pods(t, ns, "llama-8b-awq")
+	if len(p) != 1 || p[0].Status.Phase != corev1.PodPending || len(p[0].Status.ContainerStatuses) != 1 ||
+		p[0].Status.ContainerStatuses[0].State.Waiting == nil || p[0].Status.ContainerStatuses[0].State.Waiting.Reason != "CreateContainerConfigError" {
+		t.Fatalf("the pod must wait in CreateContainerConfigError: %+v", p)
+	}
+
+	// A Secret without the key is no better.
+	must(t)(kubectl("-n", ns, "create", "secret", "generic", "hf-token", "--from-literal=other=x"))
+	testutil.Eventually(t, timeout, func() error {
+		p := pods(t, ns, "llama-8b-awq")
+		if len(p) != 1 || len(p[0].Status.ContainerStatuses) != 1 || p[0].Status.ContainerStatuses[0].State.Waiting == nil ||
+			!strings.Contains(p[0].Status.ContainerStatuses[0].State.Waiting.Message, "couldn't find key token in Secret") {
+			return fmt.Errorf("pod %+v", p)
+		}
+		return nil
+	})
+	must(t)(kubectl("-n", ns, "delete", "secret", "hf-token"))
+	must(t)(kubectl("-n", ns, "create", "secret", "generic", "hf-token", "--from-literal=token=hf_e2e_placeholder"))
+	waitFor(t, ns, "llama-8b-awq", testutil.ReadyWith(1))
+}

@@ -497,6 +497,10 @@ func TestOperatorConfig(t *testing.T) {
 			cfg.Engines["sglang"].Image != pinned["sglang"].GPU || cfg.StallGracePeriod.Duration.String() != tc.stallGrace {
 			t.Errorf("%s: config %+v", tc.values, cfg)
 		}
+		if policy := cfg.Admission; tc.values != "" && (!policy.AllowsPriorityClass("gpu-serving") || policy.AllowsPriorityClass("gpu-batch") ||
+			len(policy.RefusedEnvFor("vllm")) != 0) || tc.values == "" && (policy.AllowsPriorityClass("system-node-critical") || len(policy.RefusedEnvFor("vllm")) == 0) {
+			t.Errorf("%s: config %+v", tc.values, cfg)
+		}
 	}
 	// A config change rolls the operator: the pod template carries the config's checksum.
 	a := one[appsv1.Deployment](t, objects(t, render(t)), "Deployment")

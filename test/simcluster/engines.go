@@ -14,6 +14,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -76,9 +77,9 @@ func (s engineSpec) environ() []string {
 }
 
 // engineFor returns what engine-sim should run for pod, or false when the pod needs none: it is not an
-// LLMDeployment's pod, not Running with an IP, or being deleted.
+// LLMDeployment's pod, not Running with an IP, or being deleted (or nil).
 func engineFor(pod *corev1.Pod) (engineSpec, bool) {
-	if pod.DeletionTimestamp != nil || pod.Status.Phase != corev1.PodRunning || pod.Status.PodIP == "" ||
+	if pod == nil || pod.DeletionTimestamp != nil || pod.Status.Phase != corev1.PodRunning || pod.Status.PodIP == "" ||
 		pod.Spec.NodeName == "" || len(pod.Spec.Containers) == 0 || pod.Labels[LabelLLMDeployment] == "" {
 		return engineSpec{}, false
 	}
@@ -123,6 +124,8 @@ type podAgent struct {
 	bin, logDir string
 	cs          kubernetes.Interface
 	lister      corelisters.PodLister
+	secrets     corelisters.SecretLister
+	configMaps  corelisters.ConfigMapLister
 	queue       *workqueue.Typed[string]
 	stopInf     chan struct{}
 	workerDone  chan struct{}
@@ -139,9 +142,12 @@ func startPodAgent(ctx context.Context, cs kubernetes.Interface, bin, logDir str
 	}
 	factory := informers.NewSharedInformerFactory(cs, 30*time.Second)
 	podInf := factory.Core().V1().Pods()
+	secretInf, configMapInf := factory.Core().V1().Secrets(), factory.Core().V1().ConfigMaps()
 	a := &podAgent{
 		bin: bin, logDir: logDir, cs: cs,
 		lister:     podInf.Lister(),
+		secrets:    secretInf.Lister(),
+		configMaps: configMapInf.Lister(),
 		queue:      workqueue.NewTyped[string](),
 		stopInf:    make(chan struct{}),
 		workerDone: make(chan struct{}),
@@ -159,11 +165,29 @@ func startPodAgent(ctx context.Context, cs kubernetes.Interface, bin, logDir str
 	}); err != nil {
 		return nil, fmt.Errorf("watch pods for engine-sim: %w", err)
 	}
+	// A Secret or ConfigMap that appears or changes may let a waiting pod start, as the kubelet retries.
+	retryWaiting := func(obj any) {
+		if o, ok := obj.(interface{ GetNamespace() string }); ok {
+			pods, _ := a.lister.Pods(o.GetNamespace()).List(labels.Everything())
+			for _, p := range pods {
+				if _, waiting := p.Annotations[AnnotationContainerConfigError]; waiting {
+					enqueue(p)
+				}
+			}
+		}
+	}
+	for _, inf := range []cache.SharedIndexInformer{secretInf.Informer(), configMapInf.Informer()} {
+		if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc: retryWaiting, UpdateFunc: func(_, obj any) { retryWaiting(obj) },
+		}); err != nil {
+			return nil, fmt.Errorf("watch secrets and configmaps for the pod agent: %w", err)
+		}
+	}
 	factory.Start(a.stopInf)
 	go a.work()
 	syncCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	if !cache.WaitForCacheSync(syncCtx.Done(), podInf.Informer().HasSynced) {
+	if !cache.WaitForCacheSync(syncCtx.Done(), podInf.Informer().HasSynced, secretInf.Informer().HasSynced, configMapInf.Informer().HasSynced) {
 		a.stop()
 		return nil, fmt.Errorf("engine-sim pod agent: pod cache not synced: %w", syncCtx.Err())
 	}
@@ -190,10 +214,11 @@ func (a *podAgent) sync(key string) {
 	if err != nil {
 		return
 	}
-	want, ok := engineSpec{}, false
+	want, ok := engineFor(nil)
 	pod, err := a.lister.Pods(ns).Get(name)
 	switch {
 	case err == nil:
+		a.checkContainerConfig(pod)
 		want, ok = engineFor(pod)
 	case !apierrors.IsNotFound(err):
 		return
@@ -235,6 +260,51 @@ func (a *podAgent) sync(key string) {
 	a.procs[key] = ep
 	a.mu.Unlock()
 	go a.watch(ns, name, ep)
+}
+
+// checkContainerConfig plays the kubelet's check of a scheduled, Pending pod's environment: it marks the pod
+// ready to start (the running stages wait for the mark), or reports its containers waiting in
+// CreateContainerConfigError with the kubelet's message, and records the message so that a Secret or ConfigMap
+// that appears later retries the pod.
+func (a *podAgent) checkContainerConfig(pod *corev1.Pod) {
+	if pod.DeletionTimestamp != nil || pod.Spec.NodeName == "" || pod.Status.Phase != corev1.PodPending {
+		return
+	}
+	msg, err := containerConfigError(pod, a.secrets, a.configMaps)
+	if err != nil {
+		return
+	}
+	annotations := map[string]any{AnnotationContainerConfig: "ok", AnnotationContainerConfigError: nil}
+	if msg != "" {
+		annotations = map[string]any{AnnotationContainerConfig: nil, AnnotationContainerConfigError: msg}
+	}
+	if pod.Annotations[AnnotationContainerConfig] == "ok" && msg == "" || pod.Annotations[AnnotationContainerConfigError] == msg && msg != "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if msg != "" {
+		statuses := make([]corev1.ContainerStatus, len(pod.Spec.Containers))
+		for i, c := range pod.Spec.Containers {
+			statuses[i] = corev1.ContainerStatus{Name: c.Name, Image: c.Image, State: corev1.ContainerState{
+				Waiting: &corev1.ContainerStateWaiting{Reason: "CreateContainerConfigError", Message: msg}}}
+		}
+		status, err := json.Marshal(map[string]any{"status": map[string]any{"containerStatuses": statuses}})
+		if err == nil {
+			if _, err := a.cs.CoreV1().Pods(pod.Namespace).Patch(ctx, pod.Name, types.MergePatchType, status, metav1.PatchOptions{}, "status"); err != nil &&
+				!apierrors.IsNotFound(err) {
+				fmt.Fprintf(os.Stderr, "simcluster: pod %s/%s container status: %v\n", pod.Namespace, pod.Name, err)
+			}
+		}
+	}
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": annotations}})
+	if err != nil {
+		return
+	}
+	if _, err := a.cs.CoreV1().Pods(pod.Namespace).Patch(ctx, pod.Name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil &&
+		!apierrors.IsNotFound(err) {
+		fmt.Fprintf(os.Stderr, "simcluster: pod %s/%s container config: %v\n", pod.Namespace, pod.Name, err)
+	}
 }
 
 // watch waits for an engine-sim process to end; one that exits on its own with an error crashes its pod.

@@ -143,6 +143,17 @@ func TestKwokConfig(t *testing.T) {
 	if d := stages["simcluster-pod-crash-restart"].Spec.Delay; d == nil || *d.DurationMilliseconds != 7000 {
 		t.Errorf("crash restart delay = %+v", d)
 	}
+	// Without the pod agent nothing gates the running stages; with it, they wait for its mark.
+	if strings.Contains(cfg, AnnotationContainerConfig+`"]'`) {
+		t.Error("the running stages wait for the container-config mark on a cluster without the pod agent")
+	}
+	gated, err := kwokConfig(binDir, stageSettings{waitForContainerConfig: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(gated, `.metadata.annotations["`+AnnotationContainerConfig+`"]'`); n != 2 {
+		t.Errorf("%d stages wait for the container-config mark, want 2 (running, crash)", n)
+	}
 	for _, name := range []string{"simcluster-pod-crash", "simcluster-pod-crash-running", "simcluster-pod-crash-restart"} {
 		if tpl := stages[name].Spec.Next.StatusTemplate; !strings.Contains(tpl, "CrashLoopBackOff") || strings.Contains(tpl, "__") ||
 			!strings.Contains(tpl, AnnotationExitCode) {

@@ -56,13 +56,13 @@ type Options struct {
 	PodCIDR string
 
 	// EngineSim is the path of a built engine-sim binary (go build -o bin/engine-sim ./cmd/engine-sim). When
-	// set, a pod agent plays the engine of the operator's pods: for each Running pod whose first container is
-	// named "vllm" or "tgi" it runs one engine-sim bound to <pod IP>:<container port "http"> (and, for TGI,
-	// the port "metrics"), serving the container's --served-model-name (else the pod's
-	// serving.privatellm.dev/llmdeployment label) after a load delay of the pod's sim.privatellm.dev/ready-delay
-	// annotation (else none), and stops it when the pod is deleted or no longer Running. Pod readiness stays
-	// kwok's; the engines carry traffic and metrics. Logs: <Dir>/logs/engine-sim/<namespace>_<pod>.log.
-	// Empty: off.
+	// set, a pod agent plays what the kubelet does for containers: it keeps a pod Pending in
+	// CreateContainerConfigError while a Secret or ConfigMap (or key) its environment names is missing, and for
+	// each Running pod of an LLMDeployment it runs one engine-sim with the first container's command line,
+	// literal environment and user, bound to the pod's IP, after a load delay of the pod's
+	// sim.privatellm.dev/ready-delay annotation (else none). An engine that exits on its own crash-loops its pod
+	// with its exit code and message. Pod readiness stays kwok's; the engines carry traffic and metrics. Logs:
+	// <Dir>/logs/engine-sim/<namespace>_<pod>.log. Empty: off.
 	EngineSim string
 
 	// StartTimeout bounds Start, not counting a build of the binaries (default 3m).
@@ -146,9 +146,10 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 		nodes = DefaultNodes()
 	}
 	stagesYAML, err := kwokConfig(c.binDir, stageSettings{
-		readyDelay:           readyDelay(opts.PodReadyDelay),
-		readyJitter:          opts.PodReadyJitter,
-		crashRestartInterval: or(opts.CrashRestartInterval, 10*time.Second),
+		readyDelay:             readyDelay(opts.PodReadyDelay),
+		readyJitter:            opts.PodReadyJitter,
+		crashRestartInterval:   or(opts.CrashRestartInterval, 10*time.Second),
+		waitForContainerConfig: opts.EngineSim != "",
 	})
 	if err != nil {
 		return err

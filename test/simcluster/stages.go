@@ -27,6 +27,8 @@ type stageSettings struct {
 	readyDelay           time.Duration
 	readyJitter          time.Duration
 	crashRestartInterval time.Duration
+	// waitForContainerConfig holds pods Pending until the pod agent has checked their Secrets and ConfigMaps.
+	waitForContainerConfig bool
 }
 
 // kwokConfig returns the kwok --config document: the node stages shipped with kwok (read from
@@ -61,6 +63,8 @@ func kwokConfig(binDir string, s stageSettings) (string, error) {
 //	Pending ──running──▶ Running, not Ready ──ready (after the ready delay)──▶ Running, Ready ──▶ (Job pods) Succeeded
 //	Pending ──crash (annotation)──▶ Running, CrashLoopBackOff ──crash-restart (every interval)──▶ restartCount+1
 //	Running ──crash-running (the annotation, set when the engine exits)──▶ Running, CrashLoopBackOff
+//	(with the pod agent, Pending pods leave Pending only once it has marked their environment resolvable; until
+//	then it reports CreateContainerConfigError itself, as the kubelet does)
 //	deletionTimestamp set ──delete──▶ gone (the kubelet's final delete with grace period 0)
 func podStages(s stageSettings) []string {
 	readyDelay := fmt.Sprintf("durationMilliseconds: %d\n    durationFrom:\n      expressionFrom: '%s'",
@@ -70,6 +74,12 @@ func podStages(s stageSettings) []string {
 		// delay annotation sets both, so the pod waits exactly that long.
 		readyDelay += fmt.Sprintf("\n    jitterDurationMilliseconds: %d\n    jitterDurationFrom:\n      expressionFrom: '%s'",
 			(max(s.readyDelay, 0) + s.readyJitter).Milliseconds(), annotationExpr(AnnotationReadyDelay))
+	}
+	// On clusters whose pod agent plays the kubelet's check of Secrets and ConfigMaps, pods start only once it
+	// has found their environment resolvable.
+	configGate := ""
+	if s.waitForContainerConfig {
+		configGate = fmt.Sprintf("    - key: '%s'\n      operator: 'In'\n      values: ['ok']\n", annotationExpr(AnnotationContainerConfig))
 	}
 	// The templates hold placeholders of their own: replace until none is left.
 	r := strings.NewReplacer(
@@ -83,6 +93,7 @@ func podStages(s stageSettings) []string {
 		"__TERMINATED__", terminatedTemplate,
 		"__EXIT_CODE__", AnnotationExitCode,
 		"__TERMINATION_MESSAGE__", AnnotationTerminationMessage,
+		"    __CONFIG_GATE__\n", configGate,
 	)
 	stages := make([]string, len(podStageTemplates))
 	for i, t := range podStageTemplates {
@@ -228,6 +239,7 @@ spec:
     - key: '__CRASH_SELECTOR__'
       operator: 'NotIn'
       values: ['true']
+    __CONFIG_GATE__
   next:
     statusTemplate: |
       {{ $now := Now }}
@@ -367,6 +379,7 @@ spec:
     - key: '__CRASH_SELECTOR__'
       operator: 'In'
       values: ['true']
+    __CONFIG_GATE__
   next:
     event:
       type: Warning

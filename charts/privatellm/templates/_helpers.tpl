@@ -99,6 +99,10 @@ engines:
   {{- end }}
 {{- end }}
 stallGracePeriod: {{ .Values.operatorConfig.stallGracePeriod | quote }}
+{{- with .Values.operatorConfig.admission }}
+admission:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
 {{- end }}
 
 {{/*

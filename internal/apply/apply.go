@@ -1,4 +1,7 @@
-package controllers
+// Package apply server-side applies the operator's children with its one field manager, and skips requests whose
+// desired state the live object already carries, so that an idle operator writes nothing. DryRun has the API server
+// check rendered children without persisting them (the admission webhook's check).
+package apply
 
 import (
 	"context"
@@ -17,11 +20,11 @@ import (
 // FieldManager is the one field manager the operator applies its children with.
 const FieldManager = "privatellm"
 
-// applier applies rendered children with server-side apply and skips the request when the same desired state was
+// Applier applies rendered children with server-side apply and skips the request when the same desired state was
 // already applied to the live object's current version, so an idle operator makes no writes. The version is the
 // metadata.generation for objects that have one (a Deployment's status updates then cost no re-apply), else the
 // resourceVersion.
-type applier struct {
+type Applier struct {
 	client client.Client
 	mu     sync.Mutex
 	// applied maps an object to the hash of what was last applied and the resourceVersion that produced.
@@ -41,14 +44,15 @@ func version(obj client.Object) string {
 	return "rv" + obj.GetResourceVersion()
 }
 
-func newApplier(c client.Client) *applier {
-	return &applier{client: c, applied: map[string]appliedState{}}
+// New returns an Applier that writes through c.
+func New(c client.Client) *Applier {
+	return &Applier{client: c, applied: map[string]appliedState{}}
 }
 
-// apply server-side applies desired (a typed object with TypeMeta set) unless live — the object as the cache has
+// Apply server-side applies desired (a typed object with TypeMeta set) unless live — the object as the cache has
 // it, or nil — already carries exactly this applied state. It returns the object after the apply, in live's type.
-func (a *applier) apply(ctx context.Context, desired client.Object, live client.Object) (client.Object, bool, error) {
-	u, err := toApplyObject(desired)
+func (a *Applier) Apply(ctx context.Context, desired client.Object, live client.Object) (client.Object, bool, error) {
+	u, err := ToApplyObject(desired)
 	if err != nil {
 		return nil, false, err
 	}
@@ -82,16 +86,26 @@ func (a *applier) apply(ctx context.Context, desired client.Object, live client.
 	return out, true, nil
 }
 
-// forget drops what is known of an object, e.g. when its owner is gone.
-func (a *applier) forget(kind, namespace, name string) {
+// Forget drops what is known of an object, e.g. when its owner is gone.
+func (a *Applier) Forget(kind, namespace, name string) {
 	a.mu.Lock()
 	delete(a.applied, fmt.Sprintf("%s/%s/%s", kind, namespace, name))
 	a.mu.Unlock()
 }
 
-// toApplyObject converts a typed object into the apply request: only the fields the renderer set (omitempty
+// DryRun server-side applies obj as the operator would, without persisting it: the API server defaults and
+// validates it exactly as it would the real apply and answers with the same errors.
+func DryRun(ctx context.Context, c client.Client, obj client.Object) error {
+	u, err := ToApplyObject(obj)
+	if err != nil {
+		return err
+	}
+	return c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldManager), client.ForceOwnership, client.DryRunAll)
+}
+
+// ToApplyObject converts a typed object into the apply request: only the fields the renderer set (omitempty
 // leaves the rest out), without status and without the null timestamps typed objects carry.
-func toApplyObject(obj client.Object) (*unstructured.Unstructured, error) {
+func ToApplyObject(obj client.Object) (*unstructured.Unstructured, error) {
 	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
 	if err != nil {
 		return nil, fmt.Errorf("converting %s for apply: %w", obj.GetName(), err)
