@@ -88,12 +88,7 @@ func (r *LLMDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 		return ctrl.Result{}, nil
 	}
 	if err != nil {
-		if apierrors.IsInvalid(err) || apierrors.IsForbidden(err) {
-			r.setFailure(llm, servingv1alpha1.ReasonApplyFailed, err.Error(), apierrors.IsInvalid(err))
-		} else {
-			r.setFailure(llm, servingv1alpha1.ReasonApplyFailed, "applying the children failed; retrying", false)
-		}
-		return ctrl.Result{}, err
+		return r.applyFailed(llm, err)
 	}
 
 	pods, err := r.pods(ctx, llm)
@@ -109,6 +104,32 @@ func (r *LLMDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	llm.Status.ObservedGeneration = llm.Generation
 	log.V(1).Info("Reconciled", "ready", a.Ready, "stalled", a.Stalled, "reason", a.Reason)
 	return ctrl.Result{RequeueAfter: a.RecheckAfter}, nil
+}
+
+// forbiddenRetry is how soon an apply the API server forbade is tried again: RBAC or an admission policy may be
+// fixed without any change to the LLMDeployment.
+const forbiddenRetry = 5 * time.Minute
+
+// applyFailed reports an apply the API server refused, by the kind of refusal: what the spec renders to is
+// invalid (Stalled, and nothing changes until the spec does: no retry), the operator is forbidden (Stalled,
+// looked at again after forbiddenRetry), someone else changed the object meanwhile (retry with backoff, status
+// untouched), or a transient error (Reconciling, retry with backoff).
+func (r *LLMDeploymentReconciler) applyFailed(llm *servingv1alpha1.LLMDeployment, err error) (ctrl.Result, error) {
+	switch {
+	case apierrors.IsInvalid(err):
+		r.setFailure(llm, servingv1alpha1.ReasonApplyFailed, "the API server refuses what this spec renders to: "+
+			truncate(err.Error(), 600)+"; change the spec fields it names (the admission webhook checks them when it is installed)", true)
+		return ctrl.Result{}, nil
+	case apierrors.IsForbidden(err):
+		r.setFailure(llm, servingv1alpha1.ReasonApplyFailed, "the operator may not apply this object's children: "+
+			truncate(err.Error(), 600)+"; check the operator's RBAC and the namespace's admission policies", true)
+		return ctrl.Result{RequeueAfter: forbiddenRetry}, nil
+	case apierrors.IsConflict(err):
+		return ctrl.Result{}, err
+	default:
+		r.setFailure(llm, servingv1alpha1.ReasonApplyFailed, "applying the children failed; retrying", false)
+		return ctrl.Result{}, err
+	}
 }
 
 // applyChildren applies the Service and the Deployment, each owned by the LLMDeployment, and returns the live

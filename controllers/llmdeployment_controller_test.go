@@ -440,6 +440,34 @@ func TestIdleReconcileWritesNothing(t *testing.T) {
 	}
 }
 
+// TestInvalidChildrenAreStalled: a spec the schema admits (no webhook here) but whose rendered Deployment the API
+// server refuses ends Stalled with the API server's reason at once, and is not retried: a pass returns no error and
+// no requeue, so the rate limiter does not spin on it.
+func TestInvalidChildrenAreStalled(t *testing.T) {
+	ns := newNamespace(t)
+	llm := sampleLLM(ns, "bad-toleration")
+	llm.Spec.Tolerations = []corev1.Toleration{{Key: "pool", Operator: corev1.TolerationOpExists, Value: "gpu"}}
+	if err := k8sClient.Create(context.Background(), llm); err != nil {
+		t.Fatal(err)
+	}
+	got := waitForLLM(t, ns, "bad-toleration", func(l *v1.LLMDeployment) error {
+		s := meta.FindStatusCondition(l.Status.Conditions, v1.ConditionStalled)
+		if s == nil || s.Status != metav1.ConditionTrue || s.Reason != v1.ReasonApplyFailed {
+			return fmt.Errorf("not Stalled/ApplyFailed: %+v", l.Status.Conditions)
+		}
+		return nil
+	})
+	msg := meta.FindStatusCondition(got.Status.Conditions, v1.ConditionStalled).Message
+	if !strings.Contains(msg, "spec.template.spec.tolerations[1].operator") || !strings.Contains(msg, "change the spec fields it names") {
+		t.Errorf("message %q must carry the API server's reason and what to do", msg)
+	}
+	fresh := &LLMDeploymentReconciler{Client: reconciler.Client, Scheme: testScheme, Config: testConfig, applier: apply.New(reconciler.Client)}
+	res, err := fresh.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKey{Namespace: ns, Name: "bad-toleration"}})
+	if err != nil || res.RequeueAfter != 0 {
+		t.Errorf("a pass over an invalid spec = %+v, %v; want no requeue and no error", res, err)
+	}
+}
+
 func TestScaleSubresource(t *testing.T) {
 	ns := newNamespace(t)
 	llm := sampleLLM(ns, "scaled")

@@ -2,6 +2,7 @@ package simcluster
 
 import (
 	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -24,39 +25,33 @@ const (
 // resolve, or "" when all do. Optional references never fail.
 func containerConfigError(pod *corev1.Pod, secrets corelisters.SecretLister, configMaps corelisters.ConfigMapLister) (string, error) {
 	ns := pod.Namespace
-	secretKey := func(name, key string, optional *bool) (string, error) {
-		if optional != nil && *optional {
-			return "", nil
-		}
+	// secretKeys and configMapKeys look an object up and say whether it holds a key ("" for any).
+	secretKeys := func(name string) (func(string) bool, error) {
 		s, err := secrets.Secrets(ns).Get(name)
-		switch {
-		case apierrors.IsNotFound(err):
-			return fmt.Sprintf("secret %q not found", name), nil
-		case err != nil:
-			return "", err
+		if err != nil {
+			return nil, err
 		}
-		if _, ok := s.Data[key]; key != "" && !ok {
-			if _, ok := s.StringData[key]; !ok {
-				return fmt.Sprintf("couldn't find key %s in Secret %s/%s", key, ns, name), nil
-			}
-		}
-		return "", nil
+		return func(k string) bool { _, a := s.Data[k]; _, b := s.StringData[k]; return k == "" || a || b }, nil
 	}
-	configMapKey := func(name, key string, optional *bool) (string, error) {
+	configMapKeys := func(name string) (func(string) bool, error) {
+		c, err := configMaps.ConfigMaps(ns).Get(name)
+		if err != nil {
+			return nil, err
+		}
+		return func(k string) bool { _, a := c.Data[k]; _, b := c.BinaryData[k]; return k == "" || a || b }, nil
+	}
+	check := func(kind, name, key string, optional *bool, lookup func(string) (func(string) bool, error)) (string, error) {
 		if optional != nil && *optional {
 			return "", nil
 		}
-		c, err := configMaps.ConfigMaps(ns).Get(name)
+		has, err := lookup(name)
 		switch {
 		case apierrors.IsNotFound(err):
-			return fmt.Sprintf("configmap %q not found", name), nil
+			return fmt.Sprintf("%s %q not found", strings.ToLower(kind), name), nil
 		case err != nil:
 			return "", err
-		}
-		if _, ok := c.Data[key]; key != "" && !ok {
-			if _, ok := c.BinaryData[key]; !ok {
-				return fmt.Sprintf("couldn't find key %s in ConfigMap %s/%s", key, ns, name), nil
-			}
+		case !has(key):
+			return fmt.Sprintf("couldn't find key %s in %s %s/%s", key, kind, ns, name), nil
 		}
 		return "", nil
 	}
@@ -67,9 +62,9 @@ func containerConfigError(pod *corev1.Pod, secrets corelisters.SecretLister, con
 			var err error
 			switch {
 			case from.SecretRef != nil:
-				msg, err = secretKey(from.SecretRef.Name, "", from.SecretRef.Optional)
+				msg, err = check("Secret", from.SecretRef.Name, "", from.SecretRef.Optional, secretKeys)
 			case from.ConfigMapRef != nil:
-				msg, err = configMapKey(from.ConfigMapRef.Name, "", from.ConfigMapRef.Optional)
+				msg, err = check("ConfigMap", from.ConfigMapRef.Name, "", from.ConfigMapRef.Optional, configMapKeys)
 			}
 			if msg != "" || err != nil {
 				return msg, err
@@ -83,9 +78,9 @@ func containerConfigError(pod *corev1.Pod, secrets corelisters.SecretLister, con
 			var err error
 			switch ref := e.ValueFrom; {
 			case ref.SecretKeyRef != nil:
-				msg, err = secretKey(ref.SecretKeyRef.Name, ref.SecretKeyRef.Key, ref.SecretKeyRef.Optional)
+				msg, err = check("Secret", ref.SecretKeyRef.Name, ref.SecretKeyRef.Key, ref.SecretKeyRef.Optional, secretKeys)
 			case ref.ConfigMapKeyRef != nil:
-				msg, err = configMapKey(ref.ConfigMapKeyRef.Name, ref.ConfigMapKeyRef.Key, ref.ConfigMapKeyRef.Optional)
+				msg, err = check("ConfigMap", ref.ConfigMapKeyRef.Name, ref.ConfigMapKeyRef.Key, ref.ConfigMapKeyRef.Optional, configMapKeys)
 			}
 			if msg != "" || err != nil {
 				return msg, err
