@@ -151,4 +151,4 @@ demo-down: ## Stop the demo's operator and cluster.
 
 .PHONY: bench
 bench: k8s-bins ## Control-plane benchmark: N LLMDeployments vs N plain Deployments on the simulated cluster.
-	PRIVATELLM_K8S_BIN_DIR=$(K8S_BIN_DIR) go run ./hack/bench $(BENCH_ARGS)
+	PRIVATELLM_K8S_BIN_DIR=$(K8S_BIN_DIR) go run ./test/bench $(BENCH_ARGS)

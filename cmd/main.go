@@ -19,9 +19,11 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	servingv1alpha1 "github.com/privatellm/privatellm/api/v1alpha1"
-	"github.com/privatellm/privatellm/controllers"
+	"github.com/privatellm/privatellm/controllers/autoscaler"
+	"github.com/privatellm/privatellm/controllers/llmdeployment"
 	"github.com/privatellm/privatellm/internal/config"
 	"github.com/privatellm/privatellm/internal/engine"
+	"github.com/privatellm/privatellm/internal/manager"
 	"github.com/privatellm/privatellm/internal/webhook"
 )
 
@@ -71,7 +73,7 @@ func main() {
 
 	restCfg := ctrl.GetConfigOrDie()
 	restCfg.QPS, restCfg.Burst = float32(qps), burst
-	cacheOpts := controllers.CacheOptions()
+	cacheOpts := manager.CacheOptions()
 	if watchNamespaces != "" {
 		cacheOpts.DefaultNamespaces = map[string]cache.Config{}
 		for _, ns := range strings.Split(watchNamespaces, ",") {
@@ -102,7 +104,7 @@ func main() {
 		log.Error(err, "Unable to create the manager")
 		os.Exit(1)
 	}
-	if err := (&controllers.LLMDeploymentReconciler{
+	if err := (&llmdeployment.Reconciler{
 		Client:                  mgr.GetClient(),
 		Scheme:                  mgr.GetScheme(),
 		Config:                  cfg,
@@ -112,7 +114,7 @@ func main() {
 		log.Error(err, "Unable to set up the LLMDeployment controller")
 		os.Exit(1)
 	}
-	if err := (&controllers.AutoscalerReconciler{
+	if err := (&autoscaler.Reconciler{
 		Client:   mgr.GetClient(),
 		Recorder: mgr.GetEventRecorder("privatellm-autoscaler"),
 	}).SetupWithManager(mgr); err != nil {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make demo: the operator on a local simulated GPU cluster (real kube-apiserver, etcd, scheduler,
 # controller-manager; kwok fake GPU nodes from hack/simcluster/nodes.yaml), with the samples of config/samples.
-#   hack/demo.sh up     start everything, apply the samples (vLLM, TGI, SGLang, llama.cpp on a GPU and on a CPU
+#   hack/demo.sh up     start everything (the operator with its admission webhook), show kubectl apply refusing a
+#                       spec that cannot fit, apply the samples (vLLM, TGI, SGLang, llama.cpp on a GPU and on a CPU
 #                       node), show them becoming Ready (and one that cannot fit), then send a chat completion to
 #                       llama-8b-awq (vLLM) and to llama-8b-cpu (llama.cpp on CPU); engine-sim plays the engines
 #                       on the pod IPs, from the pods' own command lines
@@ -11,6 +12,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 state=.demo
 ns=demo
+webhook_port=${PRIVATELLM_DEMO_WEBHOOK_PORT:-19443}
 
 down() {
   if [ -f "$state/operator.pid" ]; then
@@ -29,11 +31,12 @@ up() {
   echo "==> building the operator, the cluster launcher and the engine simulator"
   go build -o bin/manager ./cmd
   go build -o bin/simcluster ./hack/simcluster
-  go build -o bin/engine-sim ./cmd/engine-sim
+  go build -o bin/engine-sim ./test/engine-sim
 
   echo "==> starting the simulated GPU cluster"
   PRIVATELLM_K8S_BIN_DIR="$bins" setsid bin/simcluster up --dir "$state/cluster" --nodes hack/simcluster/nodes.yaml \
-    --pod-ready-delay 8s --engine-sim bin/engine-sim >"$state/cluster.out" 2>"$state/cluster.log" </dev/null &
+    --pod-ready-delay 8s --engine-sim bin/engine-sim --webhook-port "$webhook_port" --webhook-cert-dir "$state/webhook-certs" \
+    >"$state/cluster.out" 2>"$state/cluster.log" </dev/null &
   for _ in $(seq 1 900); do
     grep -q '^export KUBECONFIG=' "$state/cluster.out" 2>/dev/null && break
     if ! kill -0 $! 2>/dev/null; then echo "the cluster failed to start:"; tail -n 30 "$state/cluster.log"; exit 1; fi
@@ -45,15 +48,35 @@ up() {
   k() { "$kubectl" "$@"; }
   k get nodes -L nvidia.com/gpu.product -L nvidia.com/gpu.count
 
-  echo "==> installing the CRD and starting the operator (log: $state/operator.log)"
+  echo "==> installing the CRD and starting the operator with its admission webhook (log: $state/operator.log)"
   k apply --server-side -f config/crd/bases >/dev/null
   k wait --for=condition=Established crd/llmdeployments.serving.privatellm.dev --timeout=60s >/dev/null
   setsid bin/manager --config hack/demo-operator-config.yaml --health-probe-bind-address=0 \
+    --enable-webhook --webhook-manage-certs=false --webhook-cert-dir "$state/webhook-certs" --webhook-port "$webhook_port" \
     >"$state/operator.log" 2>&1 </dev/null &
   echo $! >"$state/operator.pid"
+  k create namespace "$ns" --dry-run=client -o yaml | k apply -f - >/dev/null
+  for _ in $(seq 1 150); do # the webhook fails closed: wait until the operator answers it
+    k -n "$ns" apply --dry-run=server -f config/samples/serving_v1alpha1_llmdeployment_vllm_awq_l4.yaml >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+
+  echo "==> a spec that cannot fit its GPUs: kubectl apply itself refuses it, and says what would fit"
+  if k -n "$ns" apply -f - <<'YAML'; then echo "(unexpectedly admitted)"; exit 1; fi
+apiVersion: serving.privatellm.dev/v1alpha1
+kind: LLMDeployment
+metadata:
+  name: llama-70b-on-a100
+spec:
+  model:
+    uri: hf://meta-llama/Llama-3.3-70B-Instruct
+  maxModelLen: 8192
+  gpu:
+    count: 1
+    products: [NVIDIA-A100-SXM4-40GB]
+YAML
 
   echo "==> applying the samples in namespace $ns"
-  k create namespace "$ns" --dry-run=client -o yaml | k apply -f - >/dev/null
   # The samples reference a Hugging Face token; the simulated pods download nothing, so any value will do.
   k -n "$ns" create secret generic hf-token --from-literal=token=hf_demo_placeholder --dry-run=client -o yaml | k apply -f - >/dev/null
   k -n "$ns" apply -k config/samples

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/privatellm/privatellm/test/simcluster"
+	"github.com/privatellm/privatellm/test/testutil"
 )
 
 func main() {
@@ -48,7 +49,7 @@ func main() {
 func usage() {
 	fmt.Fprintln(os.Stderr, `usage:
   simcluster up   --dir DIR [--nodes FILE] [--pod-ready-delay 5s] [--crash-restart-interval 10s] [--pod-cidr CIDR]
-                  [--engine-sim PATH]
+                  [--engine-sim PATH] [--webhook-port PORT --webhook-cert-dir DIR]
   simcluster down --dir DIR`)
 	os.Exit(2)
 }
@@ -61,6 +62,8 @@ func up(args []string) error {
 	crashInterval := fs.Duration("crash-restart-interval", 10*time.Second, "restart interval of crash-looping pods")
 	podCIDR := fs.String("pod-cidr", "", "loopback range of pod IPs (default: a random 127.N.0.0/16)")
 	engineSim := fs.String("engine-sim", "", "engine-sim binary to serve the engine pods' traffic on their IPs (default: none)")
+	webhookPort := fs.Int("webhook-port", 0, "register the operator's admission webhook at https://127.0.0.1:PORT (an operator run on this machine serves it)")
+	webhookCertDir := fs.String("webhook-cert-dir", "", "with --webhook-port: where to write the webhook's self-signed tls.crt and tls.key")
 	_ = fs.Parse(args)
 
 	if pid, alive := running(*dir); alive {
@@ -92,6 +95,12 @@ func up(args []string) error {
 		return err
 	}
 	defer c.Stop()
+	if *webhookPort > 0 {
+		if err := registerWebhook(ctx, c, *webhookPort, *webhookCertDir); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "LLMDeployments are admitted by the webhook at https://127.0.0.1:%d (certificate in %s)\n", *webhookPort, *webhookCertDir)
+	}
 	fmt.Fprintf(os.Stderr, "ready in %s; pod IPs from %s; logs in %s; kubectl is in %s\n",
 		time.Since(begin).Round(100*time.Millisecond), c.PodCIDR(), filepath.Join(c.Dir(), "logs"), c.BinDir())
 	fmt.Printf("export KUBECONFIG=%s\n", c.Kubeconfig())
@@ -105,6 +114,21 @@ func up(args []string) error {
 		return c.Err()
 	}
 	return c.Stop()
+}
+
+// registerWebhook writes a loopback certificate for the operator's webhook and registers it with the API server.
+func registerWebhook(ctx context.Context, c *simcluster.Cluster, port int, certDir string) error {
+	if certDir == "" {
+		return errors.New("--webhook-port needs --webhook-cert-dir")
+	}
+	ca, err := testutil.WriteLoopbackCert(certDir)
+	if err != nil {
+		return fmt.Errorf("webhook certificate: %w", err)
+	}
+	if err := c.Client().Create(ctx, testutil.LoopbackWebhookConfiguration("privatellm-validating-webhook", port, ca)); err != nil {
+		return fmt.Errorf("registering the webhook: %w", err)
+	}
+	return nil
 }
 
 func down(args []string) error {

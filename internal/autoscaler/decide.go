@@ -1,3 +1,7 @@
+// Package autoscaler decides how many replicas an LLMDeployment needs from what its engines report (queue depth,
+// KV-cache use, requests in flight), with HPA-style stabilization windows. Deciding is a pure function; the
+// controller in controllers/autoscaler reads the metrics (internal/enginemetrics) and writes the decision through
+// the /scale subresource.
 package autoscaler
 
 import (

@@ -9,7 +9,7 @@ import (
 // llama.cpp's HTTP server, `llama-server`, for GGUF models on GPUs or on plain CPU nodes. Facts from
 // ggml-org/llama.cpp build b8914 (commit 8bc492eb: common/arg.cpp, common/download.cpp, common/hf-cache.cpp,
 // tools/server/server.cpp, server-context.cpp, .devops/*.Dockerfile); the simulator's flag table is
-// internal/enginesim/flags_llamacpp.go.
+// test/enginesim/flags_llamacpp.go.
 type llamacpp struct{}
 
 func init() { register(llamacpp{}) }

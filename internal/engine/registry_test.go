@@ -128,7 +128,7 @@ func allowedToName(rel string, name v1.EngineName) bool {
 	switch {
 	case filepath.Dir(rel) == filepath.Join("internal", "engine") && base == string(name)+".go":
 		return true
-	case filepath.Dir(rel) == filepath.Join("internal", "enginesim") && strings.Contains(base, "_"+string(name)):
+	case filepath.Dir(rel) == filepath.Join("test", "enginesim") && strings.Contains(base, "_"+string(name)):
 		return true // flags_<name>.go, profile_<name>.go
 	case name == v1.DefaultEngine && rel == filepath.Join("api", "v1alpha1", "llmdeployment_types.go"):
 		return true // DefaultEngine

@@ -9,7 +9,7 @@ import (
 // (abbreviations allowed, unknown options exit 2), configs/model_config.py (a pre-quantized checkpoint's
 // quantization_config is read without --quantization; a --quantization that differs is a ValueError),
 // entrypoints/http_server.py (/health answers 503 while starting and shutting down), metrics/collector.py
-// (docs/references/production_metrics.md); the simulator's flag table is internal/enginesim/flags_sglang.go.
+// (docs/references/production_metrics.md); the simulator's flag table is test/enginesim/flags_sglang.go.
 type sglang struct{}
 
 func init() { register(sglang{}) }

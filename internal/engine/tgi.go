@@ -6,7 +6,7 @@ import (
 
 // Hugging Face text-generation-inference, `text-generation-launcher` (maintenance mode since Dec 2025). Facts from
 // huggingface/text-generation-inference v3.3.6 (launcher/src/main.rs, server/text_generation_server/cli.py,
-// Dockerfile, backends/v3/src/queue.rs); the simulator's flag table is internal/enginesim/flags_tgi.go.
+// Dockerfile, backends/v3/src/queue.rs); the simulator's flag table is test/enginesim/flags_tgi.go.
 type tgi struct{}
 
 func init() { register(tgi{}) }

@@ -6,7 +6,7 @@ import (
 
 // vLLM's OpenAI-compatible server, `vllm serve`. Facts from vllm-project/vllm at the pinned release (flags:
 // vllm/engine/arg_utils.py and vllm/entrypoints/openai/cli_args.py; metrics: vllm/v1/metrics/loggers.py); the
-// simulator's flag table is internal/enginesim/flags_vllm.go.
+// simulator's flag table is test/enginesim/flags_vllm.go.
 type vllm struct{}
 
 func init() { register(vllm{}) }

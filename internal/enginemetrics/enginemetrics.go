@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/privatellm/privatellm/internal/engine"
 )
@@ -91,6 +93,20 @@ func (c *countingReader) Read(b []byte) (int, error) {
 	n, err := c.r.Read(b)
 	c.n += int64(n)
 	return n, err
+}
+
+// URL is where an engine pod exports its metrics: the container port named "metrics", else "http", on the
+// pod's IP.
+func URL(p *corev1.Pod) string {
+	var port int32
+	for _, c := range p.Spec.Containers {
+		for _, cp := range c.Ports {
+			if cp.Name == "metrics" || (cp.Name == "http" && port == 0) {
+				port = cp.ContainerPort
+			}
+		}
+	}
+	return "http://" + net.JoinHostPort(p.Status.PodIP, strconv.Itoa(int(port))) + "/metrics"
 }
 
 // Page is one parsed metrics page.

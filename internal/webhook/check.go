@@ -3,15 +3,12 @@ package webhook
 import (
 	"fmt"
 	"math"
-	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/resource"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/utils/ptr"
 
@@ -52,7 +49,7 @@ func Validate(oldObj, newObj *v1.LLMDeployment, nodes []corev1.Node) ([]string, 
 		errs = append(errs, e)
 	}
 	spec := &newObj.Spec
-	inv := inventoryFor(spec, nodes)
+	inv := gpu.InventoryFor(spec, nodes)
 	warnings := clusterWarnings(spec, inv)
 	fitErrs := fitErrors(spec, inv)
 	if oldObj != nil && !fitInputsChanged(&oldObj.Spec, spec) {
@@ -104,107 +101,21 @@ func fitInputsChanged(oldSpec, newSpec *v1.LLMDeploymentSpec) bool {
 	return !equality.Semantic.DeepEqual(fitInputsOf(oldSpec), fitInputsOf(newSpec))
 }
 
-// gpuNode is what admission needs to know of one node.
-type gpuNode struct {
-	name      string
-	product   string
-	memoryMiB int64 // per GPU, from the vendor's memory label; 0 when unknown
-	gpus      int64 // allocatable GPU resource
-}
-
-// inventory is the part of the cluster a spec could run on.
-type inventory struct {
-	// anyGPU is true when some node offers the spec's GPU resource at all.
-	anyGPU bool
-	// matching are the GPU nodes whose labels meet the spec's products, minMemory and nodeSelector.
-	matching []gpuNode
-}
-
-// inventoryFor sorts the nodes into what the spec's pods could be scheduled on, judged by the same labels the
-// rendered node affinity requires (products, minMemory) and by spec.nodeSelector. Affinity terms of the spec are
-// not evaluated.
-func inventoryFor(spec *v1.LLMDeploymentSpec, nodes []corev1.Node) inventory {
-	res := corev1.ResourceName(spec.EffectiveGPUResourceName())
-	keys := gpu.LabelsFor(spec.EffectiveGPUResourceName())
-	var minMiB int64
-	if spec.GPU.MinMemory != nil && keys.Memory != "" {
-		minMiB = gpu.MiB(spec.GPU.MinMemory.Value())
-	}
-	selector := labels.SelectorFromSet(spec.NodeSelector)
-	var inv inventory
-	for i := range nodes {
-		n := &nodes[i]
-		product := n.Labels[keys.Product]
-		q, hasGPUs := n.Status.Allocatable[res]
-		if product == "" && (!hasGPUs || q.IsZero()) {
-			continue
-		}
-		inv.anyGPU = true
-		node := gpuNode{name: n.Name, product: product, gpus: q.Value()}
-		if keys.Memory != "" {
-			if m, err := strconv.ParseInt(n.Labels[keys.Memory], 10, 64); err == nil && m > 0 {
-				node.memoryMiB = m
-			}
-		}
-		if len(spec.GPU.Products) > 0 && !slices.Contains(spec.GPU.Products, product) {
-			continue
-		}
-		if minMiB > 0 && node.memoryMiB < minMiB {
-			continue
-		}
-		if !selector.Matches(labels.Set(n.Labels)) {
-			continue
-		}
-		inv.matching = append(inv.matching, node)
-	}
-	sort.Slice(inv.matching, func(i, j int) bool { return inv.matching[i].name < inv.matching[j].name })
-	return inv
-}
-
-// gpuMemory is the memory per GPU to check the fit against: the smallest matching node's, else spec.gpu.minMemory,
-// else 0 (unknown). source says where it came from, for messages.
-func (inv inventory) gpuMemory(spec *v1.LLMDeploymentSpec) (mib int64, source string) {
-	for _, n := range inv.matching {
-		if n.memoryMiB > 0 && (mib == 0 || n.memoryMiB < mib) {
-			mib, source = n.memoryMiB, "smallest matching node"
-			if n.product != "" {
-				source = fmt.Sprintf("smallest matching %s node", n.product)
-			}
-		}
-	}
-	if mib == 0 && spec.GPU.MinMemory != nil && spec.GPU.MinMemory.Sign() > 0 {
-		mib, source = gpu.MiB(spec.GPU.MinMemory.Value()), "spec.gpu.minMemory, as no matching node is known"
-	}
-	return mib, source
-}
-
-// maxGPUs is the largest allocatable GPU count among the matching nodes, and the product of that node.
-func (inv inventory) maxGPUs() (int64, string) {
-	var most int64 = -1
-	var product string
-	for _, n := range inv.matching {
-		if n.gpus > most {
-			most, product = n.gpus, n.product
-		}
-	}
-	return most, product
-}
-
 // clusterWarnings reports facts of the cluster that keep the spec's pods Pending now but may change: no node offers
 // the requested GPUs, or none offers enough of them for one replica.
-func clusterWarnings(spec *v1.LLMDeploymentSpec, inv inventory) []string {
+func clusterWarnings(spec *v1.LLMDeploymentSpec, inv gpu.Inventory) []string {
 	if spec.OnCPU() {
 		return nil // CPU nodes: the scheduler places the pod by its CPU and memory requests
 	}
 	res := spec.EffectiveGPUResourceName()
-	if !inv.anyGPU {
+	if !inv.AnyGPU {
 		return []string{fmt.Sprintf("no node currently offers %s: the pods stay Pending until GPU nodes join the cluster", res)}
 	}
-	if len(inv.matching) == 0 {
+	if len(inv.Matching) == 0 {
 		return []string{fmt.Sprintf("no node currently offers %s: the pods stay Pending until such a node joins; "+
 			"check spec.gpu.products, spec.gpu.minMemory and spec.nodeSelector against the node labels", describeRequirements(spec))}
 	}
-	most, product := inv.maxGPUs()
+	most, product := inv.MaxGPUs()
 	if count := int64(spec.GPUCount()); most < count {
 		what := string(res)
 		if product != "" {
@@ -234,7 +145,7 @@ func describeRequirements(spec *v1.LLMDeploymentSpec) string {
 
 // fitErrors checks the model against the catalogue: the tensor parallel size must divide its attention heads, and
 // one replica must fit its GPUs. Models not in the catalogue are not checked.
-func fitErrors(spec *v1.LLMDeploymentSpec, inv inventory) field.ErrorList {
+func fitErrors(spec *v1.LLMDeploymentSpec, inv gpu.Inventory) field.ErrorList {
 	arch, known := gpu.Lookup(spec.Model.URI)
 	if !known {
 		return nil
@@ -246,7 +157,7 @@ func fitErrors(spec *v1.LLMDeploymentSpec, inv inventory) field.ErrorList {
 	if gpu.SplitsHeads(spec) && arch.AttentionHeads > 0 && arch.AttentionHeads%int64(tp) != 0 {
 		return field.ErrorList{tensorParallelError(spec, arch)}
 	}
-	mib, source := inv.gpuMemory(spec)
+	mib, source := inv.GPUMemory(spec)
 	if mib == 0 {
 		return nil
 	}
@@ -373,7 +284,7 @@ func maxContextThatFits(spec *v1.LLMDeploymentSpec, fit gpu.Fit) int64 {
 
 // notFitMessage says how much memory one replica needs, what it was checked against and what would fit, e.g.
 // "needs ≈ 171 GiB per replica; 1 × 22.5 GiB given; try quantization fp8 with 8 GPUs, or awq with 4".
-func notFitMessage(spec *v1.LLMDeploymentSpec, arch gpu.Architecture, fit gpu.Fit, gpuMiB int64, source string, inv inventory) string {
+func notFitMessage(spec *v1.LLMDeploymentSpec, arch gpu.Architecture, fit gpu.Fit, gpuMiB int64, source string, inv gpu.Inventory) string {
 	count := spec.GPUCount()
 	gpuGiB := float64(gpuMiB) / 1024
 	var b strings.Builder
@@ -382,7 +293,7 @@ func notFitMessage(spec *v1.LLMDeploymentSpec, arch gpu.Architecture, fit gpu.Fi
 		gibString(fit.PerGPUNeedGiB*float64(count)), arch.Family, spec.EffectiveQuantization(), fit.ContextTokens,
 		gibString(fit.WeightsGiB), gibString(fit.KVCacheGiB), count, gibString(gpuGiB), source,
 		int(math.Round(100*fit.PerGPUAvailableGiB/gpuGiB)))
-	maxNodeGPUs, _ := inv.maxGPUs()
+	maxNodeGPUs, _ := inv.MaxGPUs()
 	options := suggest(spec, arch, gpuMiB, maxNodeGPUs)
 	var tries []string
 	for i, o := range options {

@@ -2,24 +2,13 @@ package e2e
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	admissionv1 "k8s.io/api/admissionregistration/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 
 	"github.com/privatellm/privatellm/internal/webhook"
 	"github.com/privatellm/privatellm/test/testutil"
@@ -34,36 +23,7 @@ var (
 )
 
 // serveWebhookCert writes a self-signed certificate for 127.0.0.1 into dir and returns it (PEM) as the CA bundle.
-func serveWebhookCert(dir string) ([]byte, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "privatellm-e2e-webhook"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true,
-		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, err
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		return nil, err
-	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "tls.crt"), certPEM, 0o600); err != nil {
-		return nil, err
-	}
-	return certPEM, os.WriteFile(filepath.Join(dir, "tls.key"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600)
-}
+func serveWebhookCert(dir string) ([]byte, error) { return testutil.WriteLoopbackCert(dir) }
 
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -78,26 +38,7 @@ func freePort() (int, error) {
 // a URL on loopback, and waits until it answers.
 func installWebhook(t *testing.T) {
 	t.Helper()
-	cfg := &admissionv1.ValidatingWebhookConfiguration{
-		ObjectMeta: metav1.ObjectMeta{Name: "privatellm-e2e"},
-		Webhooks: []admissionv1.ValidatingWebhook{{
-			Name:                    "validate.llmdeployments.serving.privatellm.dev",
-			AdmissionReviewVersions: []string{"v1"},
-			ClientConfig: admissionv1.WebhookClientConfig{
-				URL:      ptr.To(fmt.Sprintf("https://127.0.0.1:%d%s", webhookPort, webhook.ValidatePath)),
-				CABundle: webhookCA,
-			},
-			Rules: []admissionv1.RuleWithOperations{{
-				Operations: []admissionv1.OperationType{admissionv1.Create, admissionv1.Update},
-				Rule: admissionv1.Rule{APIGroups: []string{"serving.privatellm.dev"}, APIVersions: []string{"v1alpha1"},
-					Resources: []string{"llmdeployments"}, Scope: ptr.To(admissionv1.NamespacedScope)},
-			}},
-			MatchPolicy:    ptr.To(admissionv1.Equivalent),
-			FailurePolicy:  ptr.To(admissionv1.Fail),
-			SideEffects:    ptr.To(admissionv1.SideEffectClassNone),
-			TimeoutSeconds: ptr.To(int32(5)),
-		}},
-	}
+	cfg := testutil.LoopbackWebhookConfiguration("privatellm-e2e", webhookPort, webhookCA)
 	if err := c.Create(context.Background(), cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -197,5 +138,12 @@ func TestAdmissionWebhook(t *testing.T) {
 	out, err := kubectl("-n", ns, "patch", "llmdeployment/llama-8b-awq", "--type=merge", "-p", `{"spec":{"engine":{"name":"tgi"}}}`)
 	if err == nil || !strings.Contains(out, "spec.engine.name is immutable") {
 		t.Errorf("changing the engine must be refused as immutable, got err %v:\n%s", err, out)
+	}
+}
+
+// The rig repeats the webhook's path so that it need not import what ships; both must agree.
+func TestWebhookPathAgrees(t *testing.T) {
+	if testutil.WebhookPath != webhook.ValidatePath {
+		t.Fatalf("testutil.WebhookPath %q, the webhook serves %q", testutil.WebhookPath, webhook.ValidatePath)
 	}
 }

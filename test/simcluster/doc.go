@@ -15,7 +15,7 @@
 //	                                        reason CrashLoopBackOff, restartCount growing
 //	sim.privatellm.dev/ready-delay: "90s"   this pod becomes Ready after 90s instead of Options.PodReadyDelay
 //
-// With Options.EngineSim (a built cmd/engine-sim), the pods of the operator's engines also carry traffic: each
+// With Options.EngineSim (a built test/engine-sim), the pods of the operator's engines also carry traffic: each
 // Running pod whose first container is "vllm" or "tgi" gets an engine-sim process bound to its pod IP and port,
 // so a client on this machine can call http://<pod IP>:8000/v1/chat/completions and read /metrics.
 //

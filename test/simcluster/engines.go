@@ -375,11 +375,11 @@ func (a *podAgent) engineSims() []string {
 	return out
 }
 
-// BuildEngineSim builds cmd/engine-sim of this module into dir and returns the binary's path. It needs the
+// BuildEngineSim builds test/engine-sim of this module into dir and returns the binary's path. It needs the
 // go command and runs inside the module (tests do).
 func BuildEngineSim(ctx context.Context, dir string) (string, error) {
 	bin := filepath.Join(dir, "engine-sim")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/privatellm/privatellm/cmd/engine-sim")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/privatellm/privatellm/test/engine-sim")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("build engine-sim: %w\n%s", err, out)
 	}
@@ -393,7 +393,7 @@ func (c *Cluster) startPodAgent(ctx context.Context, bin string) error {
 		return fmt.Errorf("engine-sim binary %s: %w", bin, err)
 	}
 	if fi, err := os.Stat(abs); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
-		return fmt.Errorf("engine-sim binary %s is not an executable file (build it: go build -o bin/engine-sim ./cmd/engine-sim): %v",
+		return fmt.Errorf("engine-sim binary %s is not an executable file (build it: go build -o bin/engine-sim ./test/engine-sim): %v",
 			abs, err)
 	}
 	cs, err := kubernetes.NewForConfig(c.RESTConfig())

@@ -55,7 +55,7 @@ type Options struct {
 	// a test process can bind a pod's IP on this machine and several clusters rarely share addresses.
 	PodCIDR string
 
-	// EngineSim is the path of a built engine-sim binary (go build -o bin/engine-sim ./cmd/engine-sim). When
+	// EngineSim is the path of a built engine-sim binary (go build -o bin/engine-sim ./test/engine-sim). When
 	// set, a pod agent plays what the kubelet does for containers: it keeps a pod Pending in
 	// CreateContainerConfigError while a Secret or ConfigMap (or key) its environment names is missing, and for
 	// each Running pod of an LLMDeployment it runs one engine-sim with the first container's command line,

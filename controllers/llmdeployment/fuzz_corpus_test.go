@@ -1,4 +1,4 @@
-package controllers
+package llmdeployment
 
 import (
 	"context"
@@ -20,7 +20,7 @@ import (
 // API server: every spec the CRD's validation accepts must render a Deployment and a Service that the API server
 // accepts too (server-side dry run).
 func TestFuzzCorpusAgainstAPIServer(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("..", "internal", "render", "testdata", "fuzz", "FuzzRender", "*"))
+	files, err := filepath.Glob(filepath.Join("..", "..", "internal", "render", "testdata", "fuzz", "FuzzRender", "*"))
 	if err != nil || len(files) < 20 {
 		t.Fatalf("want the committed fuzz corpus (at least 20 inputs), got %d (%v)", len(files), err)
 	}

@@ -1,4 +1,4 @@
-package controllers
+package llmdeployment
 
 import (
 	"encoding/json"
@@ -13,6 +13,8 @@ import (
 	"github.com/privatellm/privatellm/internal/apply"
 	"github.com/privatellm/privatellm/internal/config"
 	"github.com/privatellm/privatellm/internal/engine"
+	"github.com/privatellm/privatellm/internal/enginemetrics"
+	"github.com/privatellm/privatellm/internal/manager"
 	"github.com/privatellm/privatellm/internal/render"
 )
 
@@ -21,7 +23,7 @@ func throughCache(t *testing.T, obs observed) observed {
 	t.Helper()
 	out := obs
 	if obs.Deployment != nil {
-		d, err := DeploymentCacheTransform(obs.Deployment.DeepCopy())
+		d, err := manager.DeploymentCacheTransform(obs.Deployment.DeepCopy())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -29,7 +31,7 @@ func throughCache(t *testing.T, obs observed) observed {
 	}
 	out.Pods = nil
 	for i := range obs.Pods {
-		p, err := PodCacheTransform(obs.Pods[i].DeepCopy())
+		p, err := manager.PodCacheTransform(obs.Pods[i].DeepCopy())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -75,7 +77,7 @@ func jsonSize(t *testing.T, v any) int {
 
 func TestDeploymentCacheTransform(t *testing.T) {
 	full, _ := renderedPair(t)
-	out, err := DeploymentCacheTransform(full.DeepCopy())
+	out, err := manager.DeploymentCacheTransform(full.DeepCopy())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,14 +95,14 @@ func TestDeploymentCacheTransform(t *testing.T) {
 	if before, after := jsonSize(t, full), jsonSize(t, d); after*3 > before {
 		t.Errorf("cached Deployment is %d bytes of JSON, the full one %d: expected under a third", after, before)
 	}
-	if other, _ := DeploymentCacheTransform("not a deployment"); other != "not a deployment" {
+	if other, _ := manager.DeploymentCacheTransform("not a deployment"); other != "not a deployment" {
 		t.Errorf("other objects must pass unchanged")
 	}
 }
 
 func TestPodCacheTransform(t *testing.T) {
 	_, full := renderedPair(t)
-	out, err := PodCacheTransform(full.DeepCopy())
+	out, err := manager.PodCacheTransform(full.DeepCopy())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +113,7 @@ func TestPodCacheTransform(t *testing.T) {
 	if p.Annotations != nil {
 		t.Errorf("annotations kept: %v", p.Annotations)
 	}
-	if got, want := metricsURL(p), metricsURL(full); got != want || want == "http://10.0.0.5:0/metrics" {
+	if got, want := enginemetrics.URL(p), enginemetrics.URL(full); got != want || want == "http://10.0.0.5:0/metrics" {
 		t.Errorf("metrics URL from the cached pod %q, from the full pod %q", got, want)
 	}
 	if got, want := containerImage(p), containerImage(full); got != want || want == "" {

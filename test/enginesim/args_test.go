@@ -13,7 +13,7 @@ import (
 
 	v1 "github.com/privatellm/privatellm/api/v1alpha1"
 	"github.com/privatellm/privatellm/internal/engine"
-	"github.com/privatellm/privatellm/internal/enginesim"
+	"github.com/privatellm/privatellm/test/enginesim"
 )
 
 // argv is the container's command line: what the kubelet would exec.
@@ -133,7 +133,7 @@ func TestEveryEngineHasAProfile(t *testing.T) {
 	for _, name := range engine.Names() {
 		p, ok := enginesim.ProfileFor(string(name))
 		if !ok {
-			t.Errorf("engine %s has no engine-sim profile (internal/enginesim/profile_%s.go)", name, name)
+			t.Errorf("engine %s has no engine-sim profile (test/enginesim/profile_%s.go)", name, name)
 			continue
 		}
 		if p.Flags == nil || strings.TrimPrefix(p.Flags.Version, "v") != strings.TrimPrefix(engine.FactsOf(name).Version, "v") ||

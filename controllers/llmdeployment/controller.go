@@ -1,6 +1,6 @@
-// Package controllers holds the LLMDeployment reconciler: fetch, render (internal/engine, internal/render),
-// server-side apply the children, observe them, write status.
-package controllers
+// Package llmdeployment is the LLMDeployment reconciler: fetch, plan (internal/engine), render (internal/render),
+// server-side apply the children (internal/apply), observe them, write status (status.go).
+package llmdeployment
 
 import (
 	"context"
@@ -32,8 +32,8 @@ import (
 	"github.com/privatellm/privatellm/internal/render"
 )
 
-// LLMDeploymentReconciler reconciles LLMDeployments into a Deployment and a Service each.
-type LLMDeploymentReconciler struct {
+// Reconciler reconciles LLMDeployments into a Deployment and a Service each.
+type Reconciler struct {
 	client.Client
 	Scheme   *runtime.Scheme
 	Config   config.OperatorConfig
@@ -53,7 +53,7 @@ type LLMDeploymentReconciler struct {
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile brings one LLMDeployment's children to its spec and reports what it observes.
-func (r *LLMDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	log := ctrl.LoggerFrom(ctx)
 	llm := &servingv1alpha1.LLMDeployment{}
 	if err := r.Get(ctx, req.NamespacedName, llm); err != nil {
@@ -114,7 +114,7 @@ const forbiddenRetry = 5 * time.Minute
 // invalid (Stalled, and nothing changes until the spec does: no retry), the operator is forbidden (Stalled,
 // looked at again after forbiddenRetry), someone else changed the object meanwhile (retry with backoff, status
 // untouched), or a transient error (Reconciling, retry with backoff).
-func (r *LLMDeploymentReconciler) applyFailed(llm *servingv1alpha1.LLMDeployment, err error) (ctrl.Result, error) {
+func (r *Reconciler) applyFailed(llm *servingv1alpha1.LLMDeployment, err error) (ctrl.Result, error) {
 	switch {
 	case apierrors.IsInvalid(err):
 		r.setFailure(llm, servingv1alpha1.ReasonApplyFailed, "the API server refuses what this spec renders to: "+
@@ -134,7 +134,7 @@ func (r *LLMDeploymentReconciler) applyFailed(llm *servingv1alpha1.LLMDeployment
 
 // applyChildren applies the Service and the Deployment, each owned by the LLMDeployment, and returns the live
 // Deployment.
-func (r *LLMDeploymentReconciler) applyChildren(ctx context.Context, llm *servingv1alpha1.LLMDeployment, plan engine.Plan) (*appsv1.Deployment, error) {
+func (r *Reconciler) applyChildren(ctx context.Context, llm *servingv1alpha1.LLMDeployment, plan engine.Plan) (*appsv1.Deployment, error) {
 	svc := render.Service(llm, plan)
 	deploy := render.Deployment(llm, plan)
 	for _, obj := range []client.Object{svc, deploy} {
@@ -159,7 +159,7 @@ func (r *LLMDeploymentReconciler) applyChildren(ctx context.Context, llm *servin
 }
 
 // getOrNil reads an object from the cache; nil when it does not exist or cannot be read (apply then decides).
-func (r *LLMDeploymentReconciler) getOrNil(ctx context.Context, key client.ObjectKey, obj client.Object) client.Object {
+func (r *Reconciler) getOrNil(ctx context.Context, key client.ObjectKey, obj client.Object) client.Object {
 	if err := r.Get(ctx, key, obj); err != nil {
 		return nil
 	}
@@ -167,7 +167,7 @@ func (r *LLMDeploymentReconciler) getOrNil(ctx context.Context, key client.Objec
 }
 
 // pods lists the LLMDeployment's pods that are not being deleted.
-func (r *LLMDeploymentReconciler) pods(ctx context.Context, llm *servingv1alpha1.LLMDeployment) ([]corev1.Pod, error) {
+func (r *Reconciler) pods(ctx context.Context, llm *servingv1alpha1.LLMDeployment) ([]corev1.Pod, error) {
 	list := &corev1.PodList{}
 	if err := r.List(ctx, list, client.InNamespace(llm.Namespace), client.MatchingLabels(render.SelectorLabels(llm))); err != nil {
 		return nil, fmt.Errorf("listing pods: %w", err)
@@ -182,7 +182,7 @@ func (r *LLMDeploymentReconciler) pods(ctx context.Context, llm *servingv1alpha1
 }
 
 // setFailure reports a failure of the operator's own pass (not of the pods).
-func (r *LLMDeploymentReconciler) setFailure(llm *servingv1alpha1.LLMDeployment, reason, msg string, stalled bool) {
+func (r *Reconciler) setFailure(llm *servingv1alpha1.LLMDeployment, reason, msg string, stalled bool) {
 	a := assessment{Reason: reason, Message: msg, Stalled: stalled}
 	r.recordTransition(llm, a)
 	setConditions(llm, a)
@@ -190,7 +190,7 @@ func (r *LLMDeploymentReconciler) setFailure(llm *servingv1alpha1.LLMDeployment,
 }
 
 // recordTransition emits an event when the Ready reason changes, so `kubectl describe` tells the story.
-func (r *LLMDeploymentReconciler) recordTransition(llm *servingv1alpha1.LLMDeployment, a assessment) {
+func (r *Reconciler) recordTransition(llm *servingv1alpha1.LLMDeployment, a assessment) {
 	if r.Recorder == nil {
 		return
 	}
@@ -212,7 +212,7 @@ func (r *LLMDeploymentReconciler) recordTransition(llm *servingv1alpha1.LLMDeplo
 }
 
 // patchStatus writes the status once per pass, and only when it changed.
-func (r *LLMDeploymentReconciler) patchStatus(ctx context.Context, before, after *servingv1alpha1.LLMDeployment) error {
+func (r *Reconciler) patchStatus(ctx context.Context, before, after *servingv1alpha1.LLMDeployment) error {
 	if equality.Semantic.DeepEqual(before.Status, after.Status) {
 		return nil
 	}
@@ -227,7 +227,7 @@ func (r *LLMDeploymentReconciler) patchStatus(ctx context.Context, before, after
 
 // SetupWithManager registers the reconciler: LLMDeployments, the Deployments and Services they own, and their
 // pods (whose states explain a Deployment that does not progress).
-func (r *LLMDeploymentReconciler) SetupWithManager(mgr ctrl.Manager) error {
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.applier = apply.New(r.Client)
 	if err := registerMetrics(mgr.GetCache()); err != nil {
 		return fmt.Errorf("registering metrics: %w", err)

@@ -1,5 +1,5 @@
 // Package enginesim simulates an inference engine — vLLM, Hugging Face TGI, SGLang or llama.cpp — on a CPU: the
-// stand-in for a GPU in tests and in the demo (cmd/engine-sim is its command, docs/engine-sim.md its manual).
+// stand-in for a GPU in tests and in the demo (test/engine-sim is its command, docs/engine-sim.md its manual).
 //
 // It takes the engine's real command line and is as strict as the engine about it: each engine has a profile
 // (profile_<name>.go) with its flag table read from the engine's own argument definitions at the pinned release

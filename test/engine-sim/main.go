@@ -4,7 +4,7 @@
 // value the engine refuses makes it exit with the engine's message and status, as the real container would. It
 // then serves the engine's HTTP surface — /health, /v1/models, /v1/chat/completions and /v1/completions
 // (streaming too), the engine's own routes, and /metrics under the engine's real metric names — and models a GPU
-// server's token rate, batch, queue and KV cache. See docs/engine-sim.md and package internal/enginesim.
+// server's token rate, batch, queue and KV cache. See docs/engine-sim.md and package test/enginesim.
 //
 //	engine-sim --bind 127.0.0.1 --load-delay 10s -- vllm serve org/model --host=0.0.0.0 --port=8000 --served-model-name=demo
 //	engine-sim -- text-generation-launcher --model-id=org/model --hostname=127.0.0.1 --port=8080
@@ -23,7 +23,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/privatellm/privatellm/internal/enginesim"
+	"github.com/privatellm/privatellm/test/enginesim"
 )
 
 func main() {

@@ -17,7 +17,7 @@ import (
 	v1 "github.com/privatellm/privatellm/api/v1alpha1"
 	"github.com/privatellm/privatellm/internal/engine"
 	"github.com/privatellm/privatellm/internal/enginemetrics"
-	"github.com/privatellm/privatellm/internal/enginesim"
+	"github.com/privatellm/privatellm/test/enginesim"
 )
 
 // start runs a simulated engine behind an httptest server, closed when t ends.

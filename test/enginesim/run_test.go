@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/privatellm/privatellm/internal/enginesim"
+	"github.com/privatellm/privatellm/test/enginesim"
 )
 
 func freePort(t *testing.T) int {

@@ -5,7 +5,7 @@
 // Services the operator renders. Then it watches the operator while nothing changes and reports the write requests
 // it still sends, and its memory.
 //
-//	go run ./hack/bench [-n 200] [-idle 60s] [-ready-delay 0] [-profile-dir DIR] [-keep]
+//	go run ./test/bench [-n 200] [-idle 60s] [-ready-delay 0] [-profile-dir DIR] [-keep]
 //	make bench BENCH_ARGS="-n 1000"
 //
 // The run, in order:

@@ -1,4 +1,5 @@
-package controllers
+// Package manager wires the operator's manager: which objects its caches hold and what of each object they keep.
+package manager
 
 import (
 	appsv1 "k8s.io/api/apps/v1"

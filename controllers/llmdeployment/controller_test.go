@@ -1,4 +1,4 @@
-package controllers
+package llmdeployment
 
 import (
 	"context"
@@ -424,7 +424,7 @@ func TestIdleReconcileWritesNothing(t *testing.T) {
 			return c.SubResource(sub).Patch(ctx, obj, p, opts...)
 		},
 	})
-	fresh := &LLMDeploymentReconciler{Client: counting, Scheme: testScheme, Config: testConfig, applier: apply.New(counting)}
+	fresh := &Reconciler{Client: counting, Scheme: testScheme, Config: testConfig, applier: apply.New(counting)}
 	req := ctrl.Request{NamespacedName: client.ObjectKey{Namespace: ns, Name: "idle"}}
 	for pass := 1; pass <= 3; pass++ {
 		writes.Store(0)
@@ -461,7 +461,7 @@ func TestInvalidChildrenAreStalled(t *testing.T) {
 	if !strings.Contains(msg, "spec.template.spec.tolerations[1].operator") || !strings.Contains(msg, "change the spec fields it names") {
 		t.Errorf("message %q must carry the API server's reason and what to do", msg)
 	}
-	fresh := &LLMDeploymentReconciler{Client: reconciler.Client, Scheme: testScheme, Config: testConfig, applier: apply.New(reconciler.Client)}
+	fresh := &Reconciler{Client: reconciler.Client, Scheme: testScheme, Config: testConfig, applier: apply.New(reconciler.Client)}
 	res, err := fresh.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKey{Namespace: ns, Name: "bad-toleration"}})
 	if err != nil || res.RequeueAfter != 0 {
 		t.Errorf("a pass over an invalid spec = %+v, %v; want no requeue and no error", res, err)

@@ -1,10 +1,10 @@
-package controllers
+// Package autoscaler is the controller of spec.autoscaling: it reads each ready replica's engine metrics
+// (internal/enginemetrics), decides HPA-style (internal/autoscaler) and writes spec.replicas through /scale.
+package autoscaler
 
 import (
 	"context"
 	"fmt"
-	"net"
-	"strconv"
 	"sync"
 	"time"
 
@@ -22,7 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	servingv1alpha1 "github.com/privatellm/privatellm/api/v1alpha1"
-	"github.com/privatellm/privatellm/internal/autoscaler"
+	decide "github.com/privatellm/privatellm/internal/autoscaler"
 	"github.com/privatellm/privatellm/internal/engine"
 	"github.com/privatellm/privatellm/internal/enginemetrics"
 	"github.com/privatellm/privatellm/internal/render"
@@ -47,9 +47,9 @@ var (
 	registerAutoscalerMetrics sync.Once
 )
 
-// AutoscalerReconciler scales LLMDeployments that have spec.autoscaling on their engines' metrics, writing
+// Reconciler scales LLMDeployments that have spec.autoscaling on their engines' metrics, writing
 // spec.replicas through the /scale subresource as an HPA would.
-type AutoscalerReconciler struct {
+type Reconciler struct {
 	client.Client
 	Recorder events.EventRecorder
 
@@ -61,7 +61,7 @@ const conflictRetry = 200 * time.Millisecond
 
 // Reconcile looks at one autoscaled LLMDeployment's metrics and decides its replicas, then comes back after the
 // autoscaling interval.
-func (r *AutoscalerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	llm := &servingv1alpha1.LLMDeployment{}
 	if err := r.Get(ctx, req.NamespacedName, llm); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -81,7 +81,7 @@ func (r *AutoscalerReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		return ctrl.Result{}, fmt.Errorf("listing pods: %w", err)
 	}
 	em := engine.FactsOf(llm.Spec.EffectiveEngine()).Metrics
-	names := autoscaler.MetricNames(as.Metric, em)
+	names := decide.MetricNames(as.Metric, em)
 	values, failures := r.scrape(ctx, pods.Items, names, em)
 	if failures > 0 {
 		autoscalerScrapeErrors.WithLabelValues(llm.Namespace, llm.Name).Add(float64(failures))
@@ -92,7 +92,7 @@ func (r *AutoscalerReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	if llm.Status.Autoscaling != nil {
 		history = llm.Status.Autoscaling.Recommendations
 	}
-	d := autoscaler.Decide(autoscaler.Input{
+	d := decide.Decide(decide.Input{
 		Spec: *as, Current: current, Values: values, ScrapeFailures: failures, History: history, Now: time.Now(),
 	})
 	autoscalerDesired.WithLabelValues(llm.Namespace, llm.Name).Set(float64(d.Desired))
@@ -153,7 +153,7 @@ func (r *AutoscalerReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 }
 
 // scrape reads the signal from every ready replica, at most 8 at a time.
-func (r *AutoscalerReconciler) scrape(ctx context.Context, pods []corev1.Pod, names []string, em engine.Metrics) ([]float64, int) {
+func (r *Reconciler) scrape(ctx context.Context, pods []corev1.Pod, names []string, em engine.Metrics) ([]float64, int) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	var values []float64
@@ -164,7 +164,7 @@ func (r *AutoscalerReconciler) scrape(ctx context.Context, pods []corev1.Pod, na
 		if !p.DeletionTimestamp.IsZero() || !podReady(p) || p.Status.PodIP == "" {
 			continue
 		}
-		url := metricsURL(p)
+		url := enginemetrics.URL(p)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -185,7 +185,7 @@ func (r *AutoscalerReconciler) scrape(ctx context.Context, pods []corev1.Pod, na
 	return values, failures
 }
 
-func (r *AutoscalerReconciler) scrapeOne(ctx context.Context, url string, names []string, em engine.Metrics) (float64, error) {
+func (r *Reconciler) scrapeOne(ctx context.Context, url string, names []string, em engine.Metrics) (float64, error) {
 	start := time.Now()
 	defer func() { autoscalerScrapeSeconds.Observe(time.Since(start).Seconds()) }()
 	page, err := r.scraper.Scrape(ctx, url, enginemetrics.Names(em)...)
@@ -199,21 +199,18 @@ func (r *AutoscalerReconciler) scrapeOne(ctx context.Context, url string, names 
 	return v, nil
 }
 
-// metricsURL is where a pod's engine exports its metrics: the container port named metrics, else http.
-func metricsURL(p *corev1.Pod) string {
-	var port int32
-	for _, c := range p.Spec.Containers {
-		for _, cp := range c.Ports {
-			if cp.Name == "metrics" || (cp.Name == "http" && port == 0) {
-				port = cp.ContainerPort
-			}
+// podReady says whether the pod's Ready condition is True.
+func podReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
 		}
 	}
-	return "http://" + net.JoinHostPort(p.Status.PodIP, strconv.Itoa(int(port))) + "/metrics"
+	return false
 }
 
 // SetupWithManager registers the autoscaler for LLMDeployments with spec.autoscaling.
-func (r *AutoscalerReconciler) SetupWithManager(mgr ctrl.Manager) error {
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.scraper = enginemetrics.NewScraper(enginemetrics.DefaultTimeout)
 	var err error
 	registerAutoscalerMetrics.Do(func() {
