@@ -420,6 +420,7 @@ const (
 	ReasonPriorityClassNotFound    = "PriorityClassNotFound"
 	ReasonPodSecurityRejected      = "PodSecurityRejected"
 	ReasonFailedCreate             = "FailedCreate"
+	ReasonRolloutBlocked           = "RolloutBlocked"
 	ReasonApplyFailed              = "ApplyFailed"
 	ReasonInvalidSpec              = "InvalidSpec"
 	ReasonFits                     = "Fits"

@@ -18,16 +18,17 @@ import (
 	"github.com/privatellm/privatellm/internal/render"
 )
 
-// throughCache passes an observation's Deployment and pods through the cache transforms, as the operator sees them.
-func throughCache(t *testing.T, obs observed) observed {
+// throughCache is the observation the operator makes from its caches: d and the pods after the cache transforms.
+func throughCache(t *testing.T, d *appsv1.Deployment, obs observed) observed {
 	t.Helper()
 	out := obs
-	if obs.Deployment != nil {
-		d, err := manager.DeploymentCacheTransform(obs.Deployment.DeepCopy())
+	out.Workload = nil
+	if d != nil {
+		cached, err := manager.DeploymentCacheTransform(d.DeepCopy())
 		if err != nil {
 			t.Fatal(err)
 		}
-		out.Deployment = d.(*appsv1.Deployment)
+		out.Workload = deploymentWorkload(cached.(*appsv1.Deployment))
 	}
 	out.Pods = nil
 	for i := range obs.Pods {
@@ -52,6 +53,8 @@ func renderedPair(t *testing.T) (*appsv1.Deployment, *corev1.Pod) {
 	}
 	d := render.Deployment(llm, plan)
 	d.UID, d.ResourceVersion, d.Generation = types.UID("d-uid"), "42", 3
+	d.Annotations[render.AnnotationRollout] = "replacing in place"
+	d.Annotations["deployment.kubernetes.io/revision"] = "3"
 	d.OwnerReferences = []metav1.OwnerReference{{APIVersion: "serving.privatellm.dev/v1alpha1", Kind: "LLMDeployment", Name: "m", UID: "l-uid"}}
 	d.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: apply.FieldManager, Operation: metav1.ManagedFieldsOperationApply}}
 	d.Status = appsv1.DeploymentStatus{ObservedGeneration: 3, Replicas: 1, ReadyReplicas: 1, UpdatedReplicas: 1}
@@ -88,6 +91,13 @@ func TestDeploymentCacheTransform(t *testing.T) {
 	}
 	if *d.Spec.Replicas != *full.Spec.Replicas || *d.Spec.ProgressDeadlineSeconds != *full.Spec.ProgressDeadlineSeconds || !equality.Semantic.DeepEqual(d.Status, full.Status) {
 		t.Errorf("replicas, progress deadline or status not kept: %+v %+v", d.Spec, d.Status)
+	}
+	if !equality.Semantic.DeepEqual(d.Spec.Strategy, full.Spec.Strategy) || d.Annotations[render.AnnotationTemplateHash] != full.Annotations[render.AnnotationTemplateHash] ||
+		d.Annotations[render.AnnotationRollout] != "replacing in place" {
+		t.Errorf("strategy or rollout annotations not kept: %+v %v", d.Spec.Strategy, d.Annotations)
+	}
+	if _, ok := d.Annotations["deployment.kubernetes.io/revision"]; ok {
+		t.Errorf("other annotations kept: %v", d.Annotations)
 	}
 	if len(d.Spec.Template.Spec.Containers) != 0 || d.ManagedFields != nil {
 		t.Errorf("pod template or managedFields kept")

@@ -40,6 +40,9 @@ type Reconciler struct {
 	Recorder events.EventRecorder
 	// MaxConcurrentReconciles is how many LLMDeployments are reconciled at once (default 1).
 	MaxConcurrentReconciles int
+	// APIReader reads what the caches do not hold: the pods of other workloads on a GPU node, counted when a
+	// rollout starts (rollout.go). SetupWithManager sets the manager's when nil.
+	APIReader client.Reader
 
 	applier *apply.Applier
 }
@@ -50,11 +53,12 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;patch
 // +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;create;patch
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=nodes,verbs=list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
-// Reconcile brings one LLMDeployment's children to its spec and reports what it observes.
+// Reconcile brings one LLMDeployment's children to its spec and reports what it observes, in the phases of
+// phases.go.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
-	log := ctrl.LoggerFrom(ctx)
 	llm := &servingv1alpha1.LLMDeployment{}
 	if err := r.Get(ctx, req.NamespacedName, llm); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -74,36 +78,58 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 			retErr = errors.Join(retErr, err)
 		}
 	}()
+	return r.runPhases(ctx, &scope{llm: llm, now: time.Now()})
+}
 
-	plan, err := engine.For(llm, r.Config.EngineImages())
+// renderPhase plans the engine and renders the children, each owned by the LLMDeployment.
+func (r *Reconciler) renderPhase(_ context.Context, s *scope) outcome {
+	plan, err := engine.For(s.llm, r.Config.EngineImages())
 	if err != nil {
 		// The schema should have refused this spec; nothing will change until the spec does.
-		r.setFailure(llm, servingv1alpha1.ReasonInvalidSpec, err.Error(), true)
-		return ctrl.Result{}, nil
+		return stalled(servingv1alpha1.ReasonInvalidSpec, err.Error())
 	}
+	s.plan = plan
+	s.service, s.deployment = render.Service(s.llm, plan), render.Deployment(s.llm, plan)
+	for _, obj := range []client.Object{s.service, s.deployment} {
+		if err := controllerutil.SetControllerReference(s.llm, obj, r.Scheme); err != nil {
+			return failed(fmt.Errorf("owner reference: %w", err))
+		}
+	}
+	return done()
+}
 
-	deploy, err := r.applyChildren(ctx, llm, plan)
-	if apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause) {
-		// The namespace is being deleted: its objects go with it, nothing to create or report.
-		return ctrl.Result{}, nil
+// observePhase reads the live Deployment and the pods from the cache.
+func (r *Reconciler) observePhase(ctx context.Context, s *scope) outcome {
+	if live := (&appsv1.Deployment{}); r.getOrNil(ctx, client.ObjectKeyFromObject(s.deployment), live) != nil {
+		s.live = live
 	}
+	pods, err := r.pods(ctx, s.llm)
 	if err != nil {
-		return r.applyFailed(llm, err)
+		return failed(err)
 	}
+	s.pods = pods
+	return done()
+}
 
-	pods, err := r.pods(ctx, llm)
-	if err != nil {
-		return ctrl.Result{}, err
+// applyPhase applies the Service, then the Deployment.
+func (r *Reconciler) applyPhase(ctx context.Context, s *scope) outcome {
+	liveSvc := &corev1.Service{}
+	if _, _, err := r.applier.Apply(ctx, s.service, r.getOrNil(ctx, client.ObjectKeyFromObject(s.service), liveSvc)); err != nil {
+		return applyFailed(err)
 	}
-	a := assess(llm, observed{Deployment: deploy, Pods: pods, Now: time.Now(), StallGrace: r.Config.StallGracePeriod.Duration})
-	r.recordTransition(llm, a)
-	setConditions(llm, a)
-	setFitStatus(llm)
-	setQuantizationStatus(llm)
-	setReplicaStatus(llm, deploy)
-	llm.Status.ObservedGeneration = llm.Generation
-	log.V(1).Info("Reconciled", "ready", a.Ready, "stalled", a.Stalled, "reason", a.Reason)
-	return ctrl.Result{RequeueAfter: a.RecheckAfter}, nil
+	var live client.Object
+	if s.live != nil {
+		live = s.live
+	}
+	out, applied, err := r.applier.Apply(ctx, s.deployment, live)
+	if err != nil {
+		return applyFailed(err)
+	}
+	if applied {
+		ctrl.LoggerFrom(ctx).V(1).Info("Applied Deployment", "deployment", klog.KObj(s.deployment))
+	}
+	s.live = out.(*appsv1.Deployment)
+	return done()
 }
 
 // forbiddenRetry is how soon an apply the API server forbade is tried again: RBAC or an admission policy may be
@@ -113,49 +139,38 @@ const forbiddenRetry = 5 * time.Minute
 // applyFailed reports an apply the API server refused, by the kind of refusal: what the spec renders to is
 // invalid (Stalled, and nothing changes until the spec does: no retry), the operator is forbidden (Stalled,
 // looked at again after forbiddenRetry), someone else changed the object meanwhile (retry with backoff, status
-// untouched), or a transient error (Reconciling, retry with backoff).
-func (r *Reconciler) applyFailed(llm *servingv1alpha1.LLMDeployment, err error) (ctrl.Result, error) {
+// untouched), the namespace is being deleted (its objects go with it: nothing to do), or a transient error
+// (Reconciling, retry with backoff).
+func applyFailed(err error) outcome {
 	switch {
+	case apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause):
+		return finished()
 	case apierrors.IsInvalid(err):
-		r.setFailure(llm, servingv1alpha1.ReasonApplyFailed, "the API server refuses what this spec renders to: "+
-			truncate(err.Error(), 600)+"; change the spec fields it names (the admission webhook checks them when it is installed)", true)
-		return ctrl.Result{}, nil
+		return stalled(servingv1alpha1.ReasonApplyFailed, "the API server refuses what this spec renders to: "+
+			truncate(err.Error(), 600)+"; change the spec fields it names (the admission webhook checks them when it is installed)")
 	case apierrors.IsForbidden(err):
-		r.setFailure(llm, servingv1alpha1.ReasonApplyFailed, "the operator may not apply this object's children: "+
-			truncate(err.Error(), 600)+"; check the operator's RBAC and the namespace's admission policies", true)
-		return ctrl.Result{RequeueAfter: forbiddenRetry}, nil
+		return stalled(servingv1alpha1.ReasonApplyFailed, "the operator may not apply this object's children: "+
+			truncate(err.Error(), 600)+"; check the operator's RBAC and the namespace's admission policies").retryAfter(forbiddenRetry)
 	case apierrors.IsConflict(err):
-		return ctrl.Result{}, err
+		return failed(err)
 	default:
-		r.setFailure(llm, servingv1alpha1.ReasonApplyFailed, "applying the children failed; retrying", false)
-		return ctrl.Result{}, err
+		return failedWith(servingv1alpha1.ReasonApplyFailed, "applying the children failed; retrying", err)
 	}
 }
 
-// applyChildren applies the Service and the Deployment, each owned by the LLMDeployment, and returns the live
-// Deployment.
-func (r *Reconciler) applyChildren(ctx context.Context, llm *servingv1alpha1.LLMDeployment, plan engine.Plan) (*appsv1.Deployment, error) {
-	svc := render.Service(llm, plan)
-	deploy := render.Deployment(llm, plan)
-	for _, obj := range []client.Object{svc, deploy} {
-		if err := controllerutil.SetControllerReference(llm, obj, r.Scheme); err != nil {
-			return nil, fmt.Errorf("owner reference: %w", err)
-		}
-	}
-
-	liveSvc := &corev1.Service{}
-	if _, _, err := r.applier.Apply(ctx, svc, r.getOrNil(ctx, client.ObjectKeyFromObject(svc), liveSvc)); err != nil {
-		return nil, err
-	}
-	liveDeploy := &appsv1.Deployment{}
-	out, applied, err := r.applier.Apply(ctx, deploy, r.getOrNil(ctx, client.ObjectKeyFromObject(deploy), liveDeploy))
-	if err != nil {
-		return nil, err
-	}
-	if applied {
-		ctrl.LoggerFrom(ctx).V(1).Info("Applied Deployment", "deployment", klog.KObj(deploy))
-	}
-	return out.(*appsv1.Deployment), nil
+// reportPhase writes the conditions and counters from what the pass observed.
+func (r *Reconciler) reportPhase(ctx context.Context, s *scope) outcome {
+	llm := s.llm
+	w := deploymentWorkload(s.live)
+	a := assess(llm, observed{Workload: w, Pods: s.pods, Now: s.now, StallGrace: r.Config.StallGracePeriod.Duration})
+	r.recordTransition(llm, a)
+	setConditions(llm, a)
+	setFitStatus(llm)
+	setQuantizationStatus(llm)
+	setReplicaStatus(llm, w)
+	llm.Status.ObservedGeneration = llm.Generation
+	ctrl.LoggerFrom(ctx).V(1).Info("Reconciled", "ready", a.Ready, "stalled", a.Stalled, "reason", a.Reason)
+	return wait(a.RecheckAfter)
 }
 
 // getOrNil reads an object from the cache; nil when it does not exist or cannot be read (apply then decides).
@@ -229,6 +244,9 @@ func (r *Reconciler) patchStatus(ctx context.Context, before, after *servingv1al
 // pods (whose states explain a Deployment that does not progress).
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.applier = apply.New(r.Client)
+	if r.APIReader == nil {
+		r.APIReader = mgr.GetAPIReader()
+	}
 	if err := registerMetrics(mgr.GetCache()); err != nil {
 		return fmt.Errorf("registering metrics: %w", err)
 	}

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -19,8 +18,8 @@ import (
 
 // observed is what a reconcile pass saw of an LLMDeployment's children. Status is a pure function of it.
 type observed struct {
-	// Deployment is the live Deployment; nil when it does not exist (yet).
-	Deployment *appsv1.Deployment
+	// Workload is the view of the child that runs the pods; nil when it does not exist (yet).
+	Workload *workload
 	// Pods are the LLMDeployment's pods that are not being deleted.
 	Pods []corev1.Pod
 	// Now is the time of the pass, for the stall grace period.
@@ -46,34 +45,35 @@ type assessment struct {
 // assess turns the observation into a verdict. Pod-level problems come first because they say why the
 // Deployment is not progressing; the Deployment's own counters decide readiness.
 func assess(llm *servingv1alpha1.LLMDeployment, obs observed) assessment {
-	d := obs.Deployment
+	w := obs.Workload
 	desired := llm.Spec.EffectiveReplicas()
-	if d == nil {
+	if w == nil {
 		return assessment{Reason: servingv1alpha1.ReasonProgressing, Message: "creating the Deployment"}
 	}
-	if d.Status.ObservedGeneration < d.Generation {
+	if !w.Current {
 		return assessment{Reason: servingv1alpha1.ReasonProgressing, Message: "waiting for the Deployment controller to observe the new spec"}
 	}
 	if a, found := assessPods(llm, obs); found {
 		return a
 	}
-	if a, found := assessReplicaFailure(d, obs); found {
+	if a, found := assessCreateRefusal(w, obs); found {
 		return a
 	}
-	for _, c := range d.Status.Conditions {
-		if c.Type == appsv1.DeploymentProgressing && c.Status == corev1.ConditionFalse && c.Reason == "ProgressDeadlineExceeded" {
-			return assessment{Stalled: true, Reason: servingv1alpha1.ReasonProgressDeadlineExceeded, Message: fmt.Sprintf(
-				"the rollout made no progress within its deadline (%ds: startupTimeout plus image pull budget); check the pods' events and logs, or raise spec.startupTimeout for large models",
-				ptrOr(d.Spec.ProgressDeadlineSeconds, 600))}
-		}
+	if w.DeadlineExceeded {
+		return assessment{Stalled: true, Reason: servingv1alpha1.ReasonProgressDeadlineExceeded, Message: fmt.Sprintf(
+			"the rollout made no progress within its deadline (%ds: startupTimeout plus image pull budget); check the pods' events and logs, or raise spec.startupTimeout for large models",
+			w.DeadlineSeconds)}
 	}
-	st := d.Status
-	if st.UpdatedReplicas == desired && st.ReadyReplicas == desired && st.Replicas == desired && st.AvailableReplicas == desired {
+	if w.Updated == desired && w.Ready == desired && w.Replicas == desired && w.Available == desired {
 		if desired == 0 {
 			return assessment{Ready: true, Reason: servingv1alpha1.ReasonScaledToZero, Message: "scaled to zero replicas; the endpoint has no backend"}
 		}
 		return assessment{Ready: true, Reason: servingv1alpha1.ReasonAvailable, Message: fmt.Sprintf(
-			"%d of %d replicas serve model %s", st.ReadyReplicas, desired, llm.ServedModelName())}
+			"%d of %d replicas serve model %s", w.Ready, desired, llm.ServedModelName())}
+	}
+	note := ""
+	if w.RolloutNote != "" {
+		note = "; " + w.RolloutNote
 	}
 	loading := 0
 	for i := range obs.Pods {
@@ -83,11 +83,11 @@ func assess(llm *servingv1alpha1.LLMDeployment, obs observed) assessment {
 	}
 	if loading > 0 {
 		return assessment{Reason: servingv1alpha1.ReasonModelLoading, Message: fmt.Sprintf(
-			"%d of %d replicas are downloading and loading the model (budget %s); %d ready",
-			loading, desired, llm.Spec.EffectiveStartupTimeout(), st.ReadyReplicas)}
+			"%d of %d replicas are downloading and loading the model (budget %s); %d ready%s",
+			loading, desired, llm.Spec.EffectiveStartupTimeout(), w.Ready, note)}
 	}
 	return assessment{Reason: servingv1alpha1.ReasonProgressing, Message: fmt.Sprintf(
-		"rolling out: %d of %d replicas updated, %d ready", st.UpdatedReplicas, desired, st.ReadyReplicas)}
+		"rolling out: %d of %d replicas updated, %d ready%s", w.Updated, desired, w.Ready, note)}
 }
 
 // assessPods looks for pods that cannot progress on their own, worst first.
@@ -140,31 +140,32 @@ func assessPods(llm *servingv1alpha1.LLMDeployment, obs observed) (assessment, b
 				since = t
 			}
 		}
+		cause := unschedulableCause(llm, first.Message)
+		if w := obs.Workload; w != nil && w.Surge && w.rollingOut() && w.Ready > 0 {
+			// A surge rollout whose new replica finds no room: the previous revision keeps serving.
+			return withGrace(assessment{Reason: servingv1alpha1.ReasonRolloutBlocked, Message: fmt.Sprintf(
+				"the rollout is blocked: %d new replicas cannot be scheduled: %s; %d ready replicas of the previous spec keep serving",
+				len(unschedulable), cause, w.Ready)}, since, obs), true
+		}
 		return withGrace(assessment{Reason: servingv1alpha1.ReasonUnschedulable, Message: fmt.Sprintf(
-			"%d of %d replicas cannot be scheduled: %s", len(unschedulable), desired, unschedulableCause(llm, first.Message))}, since, obs), true
+			"%d of %d replicas cannot be scheduled: %s", len(unschedulable), desired, cause)}, since, obs), true
 	}
 	return assessment{}, false
 }
 
-// assessReplicaFailure reports pods that cannot even be created: the API server refused the ReplicaSet's pod (a
+// assessCreateRefusal reports pods that cannot even be created: the API server refused the ReplicaSet's pod (a
 // ResourceQuota, a missing PriorityClass, Pod Security, a LimitRange, a missing ServiceAccount, a webhook), which
 // the Deployment reports as ReplicaFailure with the refusal. A full quota may be freed by others, so it waits for
 // the grace period; the rest need someone to act.
-func assessReplicaFailure(d *appsv1.Deployment, obs observed) (assessment, bool) {
-	var c *appsv1.DeploymentCondition
-	for i := range d.Status.Conditions {
-		if d.Status.Conditions[i].Type == appsv1.DeploymentReplicaFailure && d.Status.Conditions[i].Status == corev1.ConditionTrue {
-			c = &d.Status.Conditions[i]
-		}
-	}
-	if c == nil {
+func assessCreateRefusal(w *workload, obs observed) (assessment, bool) {
+	if w.CreateRefusal == "" {
 		return assessment{}, false
 	}
-	refusal := truncate(refusalText(c.Message), 400)
+	refusal := truncate(refusalText(w.CreateRefusal), 400)
 	switch {
 	case strings.Contains(refusal, "exceeded quota"):
 		return withGrace(assessment{Reason: servingv1alpha1.ReasonQuotaExceeded, Message: "a ResourceQuota of the namespace refuses the pods: " +
-			refusal + "; raise the quota, lower spec.replicas or spec.gpu.count, or free quota in the namespace"}, c.LastTransitionTime.Time, obs), true
+			refusal + "; raise the quota, lower spec.replicas or spec.gpu.count, or free quota in the namespace"}, w.RefusedSince, obs), true
 	case strings.Contains(refusal, "no PriorityClass with name"):
 		return assessment{Stalled: true, Reason: servingv1alpha1.ReasonPriorityClassNotFound, Message: "the pods cannot be created: " +
 			refusal + "; create the PriorityClass or change spec.priorityClassName"}, true
@@ -254,16 +255,14 @@ func setConditions(llm *servingv1alpha1.LLMDeployment, a assessment) {
 }
 
 // setReplicaStatus copies the replica counters the /scale subresource and kubectl show.
-func setReplicaStatus(llm *servingv1alpha1.LLMDeployment, d *appsv1.Deployment) {
+func setReplicaStatus(llm *servingv1alpha1.LLMDeployment, w *workload) {
 	llm.Status.Selector = render.Selector(llm)
 	llm.Status.Endpoint = render.Endpoint(llm)
-	if d == nil {
+	if w == nil {
 		llm.Status.Replicas, llm.Status.ReadyReplicas, llm.Status.UpdatedReplicas = 0, 0, 0
 		return
 	}
-	llm.Status.Replicas = d.Status.Replicas
-	llm.Status.ReadyReplicas = d.Status.ReadyReplicas
-	llm.Status.UpdatedReplicas = d.Status.UpdatedReplicas
+	llm.Status.Replicas, llm.Status.ReadyReplicas, llm.Status.UpdatedReplicas = w.Replicas, w.Ready, w.Updated
 }
 
 func waitingReason(p *corev1.Pod) string {

@@ -12,6 +12,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	v1 "github.com/privatellm/privatellm/api/v1alpha1"
+	"github.com/privatellm/privatellm/internal/render"
 )
 
 // Table tests of the pure status functions; the envtest tests check the same through the API server.
@@ -24,6 +25,13 @@ func deploy(gen, observedGen int64, replicas, ready, updated int32, conds ...app
 	d.Spec.ProgressDeadlineSeconds = ptr.To(int32(2400))
 	d.Status = appsv1.DeploymentStatus{ObservedGeneration: observedGen, Replicas: replicas, ReadyReplicas: ready,
 		UpdatedReplicas: updated, AvailableReplicas: ready, Conditions: conds}
+	return d
+}
+
+// rollingOut sets the strategy and rollout note the operator records on a Deployment for a rollout.
+func rollingOut(d *appsv1.Deployment, surge bool, note string) *appsv1.Deployment {
+	d.Spec.Strategy = render.Strategy(surge)
+	d.Annotations = map[string]string{render.AnnotationRollout: note}
 	return d
 }
 
@@ -67,6 +75,7 @@ func TestAssess(t *testing.T) {
 	cases := []struct {
 		name         string
 		llm          *v1.LLMDeployment
+		d            *appsv1.Deployment
 		obs          observed
 		ready        bool
 		stalled      bool
@@ -75,53 +84,66 @@ func TestAssess(t *testing.T) {
 		recheckAfter time.Duration
 	}{
 		{name: "no deployment yet", llm: base(1), obs: observed{}, reason: v1.ReasonProgressing},
-		{name: "deployment controller behind", llm: base(1), obs: observed{Deployment: deploy(2, 1, 1, 1, 1)}, reason: v1.ReasonProgressing},
-		{name: "all ready", llm: base(2), obs: observed{Deployment: deploy(1, 1, 2, 2, 2)}, ready: true, reason: v1.ReasonAvailable, msgHas: "2 of 2 replicas"},
-		{name: "old replica still around", llm: base(2), obs: observed{Deployment: deploy(1, 1, 3, 2, 2)}, reason: v1.ReasonProgressing},
-		{name: "scaled to zero", llm: base(0), obs: observed{Deployment: deploy(1, 1, 0, 0, 0)}, ready: true, reason: v1.ReasonScaledToZero},
-		{name: "loading", llm: base(2), obs: observed{Deployment: deploy(1, 1, 2, 1, 2), Pods: []corev1.Pod{
+		{name: "deployment controller behind", llm: base(1), d: deploy(2, 1, 1, 1, 1), obs: observed{}, reason: v1.ReasonProgressing},
+		{name: "all ready", llm: base(2), d: deploy(1, 1, 2, 2, 2), obs: observed{}, ready: true, reason: v1.ReasonAvailable, msgHas: "2 of 2 replicas"},
+		{name: "old replica still around", llm: base(2), d: deploy(1, 1, 3, 2, 2), obs: observed{}, reason: v1.ReasonProgressing},
+		{name: "scaled to zero", llm: base(0), d: deploy(1, 1, 0, 0, 0), obs: observed{}, ready: true, reason: v1.ReasonScaledToZero},
+		{name: "loading", llm: base(2), d: deploy(1, 1, 2, 1, 2), obs: observed{Pods: []corev1.Pod{
 			pod("a", func(p *corev1.Pod) { p.Status.Phase = corev1.PodRunning }),
 		}}, reason: v1.ReasonModelLoading, msgHas: "1 of 2 replicas are downloading and loading"},
-		{name: "crash loop wins over loading", llm: base(2), obs: observed{Deployment: deploy(1, 1, 2, 0, 2), Pods: []corev1.Pod{
+		{name: "crash loop wins over loading", llm: base(2), d: deploy(1, 1, 2, 0, 2), obs: observed{Pods: []corev1.Pod{
 			pod("a", func(p *corev1.Pod) { p.Status.Phase = corev1.PodRunning }),
 			waitingPod("b", "CrashLoopBackOff", "back-off"),
 		}}, stalled: true, reason: v1.ReasonCrashLoopBackOff, msgHas: "1 of 2 replicas are crash-looping"},
-		{name: "image pull", llm: base(1), obs: observed{Deployment: deploy(1, 1, 1, 0, 1), Pods: []corev1.Pod{waitingPod("a", "ImagePullBackOff", "")}},
+		{name: "image pull", llm: base(1), d: deploy(1, 1, 1, 0, 1), obs: observed{Pods: []corev1.Pod{waitingPod("a", "ImagePullBackOff", "")}},
 			stalled: true, reason: v1.ReasonImagePullBackOff, msgHas: "cannot pull image vllm/vllm-openai:v0.18.0"},
-		{name: "first pull error is transient", llm: base(1), obs: observed{Deployment: deploy(1, 1, 1, 0, 1), Pods: []corev1.Pod{waitingPod("a", "ErrImagePull", "")}},
+		{name: "first pull error is transient", llm: base(1), d: deploy(1, 1, 1, 0, 1), obs: observed{Pods: []corev1.Pod{waitingPod("a", "ErrImagePull", "")}},
 			reason: v1.ReasonProgressing},
-		{name: "missing secret after grace", llm: base(1), obs: observed{Deployment: deploy(1, 1, 1, 0, 1), Now: now, StallGrace: grace,
+		{name: "missing secret after grace", llm: base(1), d: deploy(1, 1, 1, 0, 1), obs: observed{Now: now, StallGrace: grace,
 			Pods: []corev1.Pod{waitingPod("a", "CreateContainerConfigError", `secret "hf-token" not found`)}},
 			stalled: true, reason: v1.ReasonSecretNotFound, msgHas: "Secret hf-token with key token"},
-		{name: "unschedulable within grace", llm: base(1), obs: observed{Deployment: deploy(1, 1, 1, 0, 1), Now: now, StallGrace: grace,
+		{name: "unschedulable within grace", llm: base(1), d: deploy(1, 1, 1, 0, 1), obs: observed{Now: now, StallGrace: grace,
 			Pods: []corev1.Pod{unschedulablePod("a", "0/3 nodes are available: 3 Insufficient nvidia.com/gpu.", now.Add(-30*time.Second))}},
 			reason: v1.ReasonUnschedulable, msgHas: "too few free GPUs", recheckAfter: 90 * time.Second},
-		{name: "unschedulable after grace, product missing", llm: base(3), obs: observed{Deployment: deploy(1, 1, 3, 2, 3), Now: now, StallGrace: grace,
+		{name: "unschedulable after grace, product missing", llm: base(3), d: deploy(1, 1, 3, 2, 3), obs: observed{Now: now, StallGrace: grace,
 			Pods: []corev1.Pod{unschedulablePod("a", "0/8 nodes are available: 8 node(s) didn't match Pod's node affinity/selector.", now.Add(-5*time.Minute))}},
 			stalled: true, reason: v1.ReasonUnschedulable, msgHas: "1 of 3 replicas cannot be scheduled: needs 4 × NVIDIA-H100-80GB-HBM3 per replica; no node offers that product"},
-		{name: "quota exceeded within grace", llm: base(2), obs: observed{Deployment: deploy(1, 1, 1, 1, 1, replicaFailure(
+		{name: "quota exceeded within grace", llm: base(2), d: deploy(1, 1, 1, 1, 1, replicaFailure(
 			`pods "m-5d9c7b-" is forbidden: exceeded quota: gpus, requested: requests.nvidia.com/gpu=4, used: requests.nvidia.com/gpu=4, limited: requests.nvidia.com/gpu=8`,
-			now.Add(-time.Minute))), Now: now, StallGrace: grace},
+			now.Add(-time.Minute))), obs: observed{Now: now, StallGrace: grace},
 			reason: v1.ReasonQuotaExceeded, msgHas: "a ResourceQuota of the namespace refuses the pods: exceeded quota: gpus", recheckAfter: time.Minute},
-		{name: "quota exceeded after grace", llm: base(2), obs: observed{Deployment: deploy(1, 1, 1, 1, 1, replicaFailure(
-			`pods "m-5d9c7b-" is forbidden: exceeded quota: gpus, requested: requests.nvidia.com/gpu=4`, now.Add(-time.Hour))), Now: now, StallGrace: grace},
+		{name: "quota exceeded after grace", llm: base(2), d: deploy(1, 1, 1, 1, 1, replicaFailure(
+			`pods "m-5d9c7b-" is forbidden: exceeded quota: gpus, requested: requests.nvidia.com/gpu=4`, now.Add(-time.Hour))), obs: observed{Now: now, StallGrace: grace},
 			stalled: true, reason: v1.ReasonQuotaExceeded, msgHas: "raise the quota, lower spec.replicas or spec.gpu.count"},
-		{name: "missing PriorityClass", llm: base(1), obs: observed{Deployment: deploy(1, 1, 0, 0, 0, replicaFailure(
-			`pods "m-5d9c7b-" is forbidden: no PriorityClass with name gpu-high was found`, now))},
+		{name: "missing PriorityClass", llm: base(1), d: deploy(1, 1, 0, 0, 0, replicaFailure(
+			`pods "m-5d9c7b-" is forbidden: no PriorityClass with name gpu-high was found`, now)), obs: observed{},
 			stalled: true, reason: v1.ReasonPriorityClassNotFound, msgHas: "no PriorityClass with name gpu-high was found; create the PriorityClass"},
-		{name: "Pod Security", llm: base(1), obs: observed{Deployment: deploy(1, 1, 0, 0, 0, replicaFailure(
-			`pods "m-5d9c7b-x" is forbidden: violates PodSecurity "restricted:latest": runAsNonRoot != true`, now))},
+		{name: "Pod Security", llm: base(1), d: deploy(1, 1, 0, 0, 0, replicaFailure(
+			`pods "m-5d9c7b-x" is forbidden: violates PodSecurity "restricted:latest": runAsNonRoot != true`, now)), obs: observed{},
 			stalled: true, reason: v1.ReasonPodSecurityRejected, msgHas: `violates PodSecurity "restricted:latest"`},
-		{name: "other refusal", llm: base(1), obs: observed{Deployment: deploy(1, 1, 0, 0, 0, replicaFailure(
-			`pods "m-5d9c7b-" is forbidden: maximum memory usage per Container is 8Gi, but limit is 256Gi`, now))},
+		{name: "other refusal", llm: base(1), d: deploy(1, 1, 0, 0, 0, replicaFailure(
+			`pods "m-5d9c7b-" is forbidden: maximum memory usage per Container is 8Gi, but limit is 256Gi`, now)), obs: observed{},
 			stalled: true, reason: v1.ReasonFailedCreate, msgHas: "maximum memory usage per Container is 8Gi"},
-		{name: "progress deadline", llm: base(1), obs: observed{Deployment: deploy(1, 1, 1, 0, 1, appsv1.DeploymentCondition{
-			Type: appsv1.DeploymentProgressing, Status: corev1.ConditionFalse, Reason: "ProgressDeadlineExceeded"})},
+		{name: "surge rollout whose new replica finds no GPU", llm: base(1), d: rollingOut(deploy(2, 2, 2, 1, 1), true, "no NVIDIA-H100-80GB-HBM3 node has 4 free GPUs"), obs: observed{Now: now, StallGrace: grace,
+			Pods: []corev1.Pod{unschedulablePod("new", "0/3 nodes are available: 3 Insufficient nvidia.com/gpu.", now.Add(-time.Minute))}},
+			reason: v1.ReasonRolloutBlocked, msgHas: "1 ready replicas of the previous spec keep serving", recheckAfter: time.Minute},
+		{name: "blocked rollout after grace", llm: base(1), d: rollingOut(deploy(2, 2, 2, 1, 1), true, ""), obs: observed{Now: now, StallGrace: grace,
+			Pods: []corev1.Pod{unschedulablePod("new", "0/3 nodes are available: 3 Insufficient nvidia.com/gpu.", now.Add(-3*time.Minute))}},
+			stalled: true, reason: v1.ReasonRolloutBlocked, msgHas: "the rollout is blocked"},
+		{name: "in-place rollout says so", llm: base(1), d: rollingOut(deploy(2, 2, 1, 0, 1), false, "no free NVIDIA-H100-80GB-HBM3 for a surge replica; replacing in place"),
+			reason: v1.ReasonProgressing, msgHas: "0 ready; no free NVIDIA-H100-80GB-HBM3 for a surge replica; replacing in place"},
+		{name: "in place with nothing serving is plain Unschedulable", llm: base(1), d: rollingOut(deploy(2, 2, 1, 0, 1), false, "replacing in place"), obs: observed{Now: now, StallGrace: grace,
+			Pods: []corev1.Pod{unschedulablePod("new", "0/3 nodes are available: 3 Insufficient nvidia.com/gpu.", now.Add(-time.Minute))}},
+			reason: v1.ReasonUnschedulable, msgHas: "1 of 1 replicas cannot be scheduled", recheckAfter: time.Minute},
+		{name: "progress deadline", llm: base(1), d: deploy(1, 1, 1, 0, 1, appsv1.DeploymentCondition{
+			Type: appsv1.DeploymentProgressing, Status: corev1.ConditionFalse, Reason: "ProgressDeadlineExceeded"}), obs: observed{},
 			stalled: true, reason: v1.ReasonProgressDeadlineExceeded, msgHas: "raise spec.startupTimeout"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			a := assess(tc.llm, tc.obs)
+			obs := tc.obs
+			obs.Workload = deploymentWorkload(tc.d)
+			a := assess(tc.llm, obs)
 			if a.Ready != tc.ready || a.Stalled != tc.stalled || a.Reason != tc.reason {
 				t.Fatalf("assess = ready %v stalled %v reason %s (%q); want %v %v %s", a.Ready, a.Stalled, a.Reason, a.Message, tc.ready, tc.stalled, tc.reason)
 			}
@@ -135,7 +157,7 @@ func TestAssess(t *testing.T) {
 				t.Errorf("message %q must not name pods", a.Message)
 			}
 			// The operator assesses objects from its caches, after their transforms: same verdict.
-			if cached := assess(tc.llm, throughCache(t, tc.obs)); cached != a {
+			if cached := assess(tc.llm, throughCache(t, tc.d, tc.obs)); cached != a {
 				t.Errorf("assess on cached objects = %+v, on full objects %+v", cached, a)
 			}
 		})

@@ -41,18 +41,29 @@ func cachedMeta(m *metav1.ObjectMeta) metav1.ObjectMeta {
 }
 
 // DeploymentCacheTransform keeps of a Deployment what the reconciler reads: its generation (the applier's skip
-// key), replicas, progress deadline and selector, and its status. The pod template, most of a Deployment's
-// size, is the operator's own rendering and is never read back.
+// key), replicas, strategy, progress deadline and selector, the rollout annotations (render.AnnotationTemplateHash,
+// render.AnnotationRollout), and its status. The pod template, most of a Deployment's size, is the operator's own
+// rendering and is never read back.
 func DeploymentCacheTransform(obj any) (any, error) {
 	d, ok := obj.(*appsv1.Deployment)
 	if !ok {
 		return obj, nil
 	}
+	m := cachedMeta(&d.ObjectMeta)
+	for _, k := range []string{render.AnnotationTemplateHash, render.AnnotationRollout} {
+		if v, ok := d.Annotations[k]; ok {
+			if m.Annotations == nil {
+				m.Annotations = map[string]string{}
+			}
+			m.Annotations[k] = v
+		}
+	}
 	return &appsv1.Deployment{
 		TypeMeta:   d.TypeMeta,
-		ObjectMeta: cachedMeta(&d.ObjectMeta),
+		ObjectMeta: m,
 		Spec: appsv1.DeploymentSpec{
-			Replicas: d.Spec.Replicas, Selector: d.Spec.Selector, ProgressDeadlineSeconds: d.Spec.ProgressDeadlineSeconds,
+			Replicas: d.Spec.Replicas, Selector: d.Spec.Selector, Strategy: d.Spec.Strategy,
+			ProgressDeadlineSeconds: d.Spec.ProgressDeadlineSeconds,
 		},
 		Status: d.Status,
 	}, nil

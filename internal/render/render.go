@@ -97,27 +97,23 @@ func Deployment(llm *servingv1alpha1.LLMDeployment, plan engine.Plan) *appsv1.De
 		}
 	}
 
+	template := corev1.PodTemplateSpec{
+		ObjectMeta: metav1.ObjectMeta{Labels: podLabels, Annotations: copyMap(spec.PodAnnotations)},
+		Spec:       podSpec(llm, plan),
+	}
 	return &appsv1.Deployment{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
-		ObjectMeta: metav1.ObjectMeta{Name: llm.Name, Namespace: llm.Namespace, Labels: Labels(llm)},
+		TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+		ObjectMeta: metav1.ObjectMeta{Name: llm.Name, Namespace: llm.Namespace, Labels: Labels(llm),
+			Annotations: map[string]string{AnnotationTemplateHash: templateHash(&template)}},
 		Spec: appsv1.DeploymentSpec{
 			Replicas: ptr.To(spec.EffectiveReplicas()),
 			Selector: &metav1.LabelSelector{MatchLabels: SelectorLabels(llm)},
-			// GPUs are the scarce resource: a rollout replaces pods one at a time and never needs spare GPUs.
-			Strategy: appsv1.DeploymentStrategy{
-				Type: appsv1.RollingUpdateDeploymentStrategyType,
-				RollingUpdate: &appsv1.RollingUpdateDeployment{
-					MaxSurge:       ptr.To(intstr.FromInt32(0)),
-					MaxUnavailable: ptr.To(intstr.FromInt32(1)),
-				},
-			},
+			// Replace in place until the reconciler decides otherwise for a rollout: it never needs spare GPUs.
+			Strategy: Strategy(false),
 			// Above the startup budget, so a slow but healthy model load is not called a failed rollout.
 			ProgressDeadlineSeconds: ptr.To(int32(startup.Seconds()) + imagePullBudgetSeconds),
 			RevisionHistoryLimit:    ptr.To(int32(3)),
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: podLabels, Annotations: copyMap(spec.PodAnnotations)},
-				Spec:       podSpec(llm, plan),
-			},
+			Template:                template,
 		},
 	}
 }

@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/yaml"
 
 	servingv1alpha1 "github.com/privatellm/privatellm/api/v1alpha1"
@@ -271,5 +273,47 @@ func TestCPUServing(t *testing.T) {
 	}
 	if pod.Containers[0].Image != engine.FactsOf("llamacpp").CPUImage {
 		t.Errorf("image %s, want the CPU image", pod.Containers[0].Image)
+	}
+}
+
+// TestTemplateHashMarksRollouts: the Deployment's template hash changes with what the pods run, not with the
+// replica count, so the reconciler tells a rollout from a scale.
+func TestTemplateHashMarksRollouts(t *testing.T) {
+	llm := loadSample(t, filepath.Join(samplesDir, "serving_v1alpha1_llmdeployment_vllm_awq_l4.yaml"))
+	hash := func(l *servingv1alpha1.LLMDeployment) string {
+		plan, err := engine.For(l, config.Default().EngineImages())
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := render.Deployment(l, plan).Annotations[render.AnnotationTemplateHash]
+		if len(h) != 16 {
+			t.Fatalf("template hash %q", h)
+		}
+		return h
+	}
+	base := hash(llm)
+	scaled := llm.DeepCopy()
+	scaled.Spec.Replicas = ptr.To(int32(5))
+	if hash(scaled) != base {
+		t.Error("a replica change must not look like a rollout")
+	}
+	changed := llm.DeepCopy()
+	changed.Spec.MaxModelLen = ptr.To(int32(2048))
+	if hash(changed) == base {
+		t.Error("a change of the engine's arguments must change the template hash")
+	}
+}
+
+func TestStrategy(t *testing.T) {
+	surge, inPlace := render.Strategy(true), render.Strategy(false)
+	if !render.Surges(surge) || render.Surges(inPlace) {
+		t.Errorf("Surges(Strategy(true)) = %v, Surges(Strategy(false)) = %v", render.Surges(surge), render.Surges(inPlace))
+	}
+	if surge.RollingUpdate.MaxUnavailable.IntValue() != 0 || inPlace.RollingUpdate.MaxSurge.IntValue() != 0 || inPlace.RollingUpdate.MaxUnavailable.IntValue() != 1 {
+		t.Errorf("surge %+v, in place %+v", surge.RollingUpdate, inPlace.RollingUpdate)
+	}
+	// The Deployment controller's defaults (25%/25%) surge and stop at once: not what the operator renders.
+	if render.Surges(appsv1.DeploymentStrategy{Type: appsv1.RollingUpdateDeploymentStrategyType}) {
+		t.Error("a strategy without rollingUpdate must not count as a surge")
 	}
 }
