@@ -19,6 +19,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	servingv1alpha1 "github.com/privatellm/privatellm/api/v1alpha1"
+	"github.com/privatellm/privatellm/controllers/apikey"
 	"github.com/privatellm/privatellm/controllers/autoscaler"
 	"github.com/privatellm/privatellm/controllers/llmdeployment"
 	"github.com/privatellm/privatellm/internal/config"
@@ -119,6 +120,15 @@ func main() {
 		Recorder: mgr.GetEventRecorder("privatellm-autoscaler"),
 	}).SetupWithManager(mgr); err != nil {
 		log.Error(err, "Unable to set up the autoscaler")
+		os.Exit(1)
+	}
+	if err := (&apikey.Reconciler{
+		Client:     mgr.GetClient(),
+		Scheme:     mgr.GetScheme(),
+		Recorder:   mgr.GetEventRecorder("privatellm"),
+		GatewayURL: cfg.Gateway.URL,
+	}).SetupWithManager(mgr); err != nil {
+		log.Error(err, "Unable to set up the APIKey controller")
 		os.Exit(1)
 	}
 	if enableWebhook {

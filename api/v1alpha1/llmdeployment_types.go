@@ -172,6 +172,54 @@ type LLMDeploymentSpec struct {
 	// +kubebuilder:validation:MaxProperties=32
 	// +optional
 	PodAnnotations map[string]string `json:"podAnnotations,omitempty"`
+
+	// Gateway says who may call the model through the operator's OpenAI-compatible gateway, with what limits,
+	// and how requests pick a replica. API keys of the model's own namespace may always call it.
+	// +optional
+	Gateway *GatewaySpec `json:"gateway,omitempty"`
+}
+
+// RoutingPolicy is how the gateway picks a replica for a request.
+// +kubebuilder:validation:Enum=LeastRequests;PrefixHash
+type RoutingPolicy string
+
+// The gateway's routing policies.
+const (
+	// RoutingLeastRequests sends a request to the replica with the fewest requests in flight.
+	RoutingLeastRequests RoutingPolicy = "LeastRequests"
+	// RoutingPrefixHash sends requests that share a conversation's leading text to the same replica, whose prefix
+	// cache then holds it, unless that replica is over its share of the load (consistent hashing with bounded
+	// load); then to the least loaded.
+	RoutingPrefixHash RoutingPolicy = "PrefixHash"
+)
+
+// GatewaySpec is the model's side of the gateway: sharing, limits, routing.
+type GatewaySpec struct {
+	// SharedWith are other namespaces whose API keys may call this model; "*" is every namespace. Sharing is the
+	// model owner's decision: an APIKey cannot reach a model that is not shared with its namespace.
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=63
+	// +kubebuilder:validation:items:Pattern=`^(\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?)$`
+	// +optional
+	SharedWith []string `json:"sharedWith,omitempty"`
+
+	// Limits of the model, over all the keys that call it.
+	// +optional
+	Limits *RateLimits `json:"limits,omitempty"`
+
+	// Routing picks the replica of a request.
+	// +kubebuilder:default=LeastRequests
+	// +optional
+	Routing RoutingPolicy `json:"routing,omitempty"`
+
+	// DefaultMaxTokens is the completion budget a request that sets no max_tokens reserves against token limits
+	// (the engine may still generate up to its context length; the excess is charged when the usage comes in).
+	// +kubebuilder:default=1024
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1048576
+	// +optional
+	DefaultMaxTokens *int32 `json:"defaultMaxTokens,omitempty"`
 }
 
 // AutoscalingMetric is the engine signal the autoscaler follows.

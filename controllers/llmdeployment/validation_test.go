@@ -158,6 +158,14 @@ func TestInvalidSpecsAreRejected(t *testing.T) {
 			[]string{"spec.shmSize", "must be more than 0"}},
 		{"the Deployment controller's label", func(l *v1.LLMDeployment) { l.Spec.PodLabels = map[string]string{"pod-template-hash": "x"} },
 			[]string{"spec.podLabels", "pod-template-hash"}},
+		{"sharing with a namespace that cannot exist", func(l *v1.LLMDeployment) {
+			l.Spec.Gateway = &v1.GatewaySpec{SharedWith: []string{"Team_B"}}
+		}, []string{"spec.gateway.sharedWith[0]"}},
+		{"a zero token limit", func(l *v1.LLMDeployment) {
+			l.Spec.Gateway = &v1.GatewaySpec{Limits: &v1.RateLimits{TokensPerMinute: ptr.To(int64(0))}}
+		}, []string{"spec.gateway.limits.tokensPerMinute", "greater than or equal to 1"}},
+		{"an unknown routing policy", func(l *v1.LLMDeployment) { l.Spec.Gateway = &v1.GatewaySpec{Routing: "Random"} },
+			[]string{"spec.gateway.routing", "Unsupported value"}},
 		{"name too long for child objects", func(l *v1.LLMDeployment) { l.Name = strings.Repeat("a", 53) },
 			[]string{"metadata.name may be at most 52 characters"}},
 		{"name that cannot be a Service", func(l *v1.LLMDeployment) { l.Name = "1llama" },
@@ -217,6 +225,10 @@ func TestValidSpecsAreAccepted(t *testing.T) {
 			l.Spec.GPU.ResourceName, l.Spec.GPU.Products = v1.GPUResourceAMD, []string{"MI300X"}
 		},
 		"52-character name": func(l *v1.LLMDeployment) { l.Name = strings.Repeat("a", 52) },
+		"shared through the gateway": func(l *v1.LLMDeployment) {
+			l.Spec.Gateway = &v1.GatewaySpec{SharedWith: []string{"team-b", "*"}, Routing: v1.RoutingPrefixHash,
+				Limits: &v1.RateLimits{RequestsPerMinute: ptr.To(int64(600)), TokensPerMinute: ptr.To(int64(100000))}}
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			llm := sampleLLM(ns, "good")

@@ -4,6 +4,7 @@ package config
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -35,6 +36,17 @@ type OperatorConfig struct {
 
 	// Admission is what the admission webhook refuses beyond the schema.
 	Admission AdmissionPolicy `json:"admission,omitempty"`
+
+	// Gateway is what the operator tells API key owners about the gateway.
+	Gateway GatewayConfig `json:"gateway,omitempty"`
+}
+
+// GatewayConfig describes the OpenAI-compatible gateway, when it is installed.
+type GatewayConfig struct {
+	// URL is the gateway's base URL for clients (e.g. http://privatellm-gateway.privatellm-system.svc/v1). When set,
+	// every APIKey's Secret carries it as OPENAI_BASE_URL, so a pod that takes the Secret as its environment is
+	// ready to call the API.
+	URL string `json:"url,omitempty"`
 }
 
 // AdmissionPolicy says which engine flags and variables tenants may not set and which PriorityClasses they may
@@ -158,6 +170,11 @@ func Parse(raw []byte) (OperatorConfig, error) {
 			if img != "" && !strings.Contains(img[strings.LastIndex(img, "/")+1:], ":") && !strings.Contains(img, "@") {
 				return OperatorConfig{}, fmt.Errorf("operator config: engines.%s.%s %q needs a tag or digest", name, field, img)
 			}
+		}
+	}
+	if u := c.Gateway.URL; u != "" {
+		if parsed, err := url.Parse(u); err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" {
+			return OperatorConfig{}, fmt.Errorf("operator config: gateway.url %q must be an http or https URL", u)
 		}
 	}
 	if c.StallGracePeriod.Duration < 0 {
