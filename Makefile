@@ -30,8 +30,9 @@ help: ## Show this help.
 ##@ Development
 
 .PHONY: manifests
-manifests: controller-gen ## Generate the CRD (Go markers plus the engine registry's rules) and RBAC manifests.
+manifests: controller-gen ## Generate the CRD (Go markers plus the engine registry's rules) and the RBAC of the operator and the gateway.
 	$(CONTROLLER_GEN) rbac:roleName=privatellm-manager crd paths="./api/...;./controllers/...;./internal/webhook/..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	$(CONTROLLER_GEN) rbac:roleName=privatellm-gateway paths="./internal/gateway/..." output:rbac:artifacts:config=config/gateway
 	go run ./hack/crd-engine-rules config/crd/bases/serving.privatellm.dev_llmdeployments.yaml
 	hack/sync-chart.sh
 
@@ -88,8 +89,9 @@ update-golden: ## Regenerate the golden files of rendered manifests (review the 
 ##@ Build
 
 .PHONY: build
-build: ## Build the manager binary.
+build: ## Build the manager and gateway binaries.
 	go build -o bin/manager ./cmd
+	go build -o bin/gateway ./cmd/gateway
 
 .PHONY: run
 run: manifests ## Run the operator against the cluster in $KUBECONFIG.

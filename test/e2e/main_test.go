@@ -30,6 +30,10 @@ var (
 	c        client.Client
 	scheme   = runtime.NewScheme()
 	op       *testutil.Operator
+	// gateway is the OpenAI-compatible gateway, run as its own process; gatewayURL its API, gatewayMetrics its
+	// metrics page.
+	gateway                    *testutil.Operator
+	gatewayURL, gatewayMetrics string
 )
 
 func init() {
@@ -62,6 +66,11 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	gatewayBin, err := testutil.BuildGateway(ctx, repoRoot, tmp)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	engineSim, err := simcluster.BuildEngineSim(ctx, tmp)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "building engine-sim:", err)
@@ -72,6 +81,8 @@ func run(m *testing.M) int {
 		PodReadyDelay: 2 * time.Second, CrashRestartInterval: 2 * time.Second,
 		// Every engine pod gets an engine-sim bound to its IP: real HTTP traffic and metrics for the autoscaler.
 		EngineSim: engineSim,
+		// Pod IPs that EndpointSlices accept, so the models' Services have endpoints and the gateway routes to them.
+		RoutablePodIPs: true,
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting the simulated cluster:", err)
@@ -92,7 +103,19 @@ func run(m *testing.M) int {
 		return 1
 	}
 	cfg := filepath.Join(tmp, "operator-config.yaml")
-	if err := os.WriteFile(cfg, []byte("apiVersion: config.privatellm.dev/v1alpha1\nkind: OperatorConfig\nstallGracePeriod: 5s\n"), 0o644); err != nil {
+	gatewayPort, err := freePort()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	gatewayMetricsPort, err := freePort()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	gatewayURL = fmt.Sprintf("http://127.0.0.1:%d/v1", gatewayPort)
+	gatewayMetrics = fmt.Sprintf("http://127.0.0.1:%d/metrics", gatewayMetricsPort)
+	if err := os.WriteFile(cfg, []byte("apiVersion: config.privatellm.dev/v1alpha1\nkind: OperatorConfig\nstallGracePeriod: 5s\ngateway:\n  url: "+gatewayURL+"\n"), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
@@ -113,10 +136,20 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "starting the operator:", err)
 		return 1
 	}
+	gateway = &testutil.Operator{Bin: gatewayBin, Kubeconfig: cluster.Kubeconfig(), Log: filepath.Join(tmp, "gateway.log"), Args: []string{
+		fmt.Sprintf("--listen-address=127.0.0.1:%d", gatewayPort), fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", gatewayMetricsPort),
+		"--health-probe-bind-address=0", "--max-wait=20s", "--zap-log-level=debug",
+	}}
+	if err := gateway.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "starting the gateway:", err)
+		return 1
+	}
 	code := m.Run()
+	gateway.Stop(15 * time.Second)
 	op.Stop(15 * time.Second)
 	if code != 0 {
 		fmt.Fprintf(os.Stderr, "operator log (last 4 KiB):\n%s\n", op.LogTail(4096))
+		fmt.Fprintf(os.Stderr, "gateway log (last 4 KiB):\n%s\n", gateway.LogTail(4096))
 	}
 	return code
 }

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -55,6 +56,13 @@ type Options struct {
 	// a test process can bind a pod's IP on this machine and several clusters rarely share addresses.
 	PodCIDR string
 
+	// RoutablePodIPs takes pod IPs from a random 10.N.0.0/16 instead, made local to this machine by a local route
+	// on lo for the cluster's life (what `ip route add local 10.N.0.0/16 dev lo table local` does). EndpointSlices
+	// refuse loopback addresses, so only then do the models' Services get endpoints, and a client that routes by
+	// EndpointSlices (the gateway) reaches the engine-sims. Needs Linux and CAP_NET_ADMIN; Start fails without.
+	// Ignored when PodCIDR is set.
+	RoutablePodIPs bool
+
 	// EngineSim is the path of a built engine-sim binary (go build -o bin/engine-sim ./test/engine-sim). When
 	// set, a pod agent plays what the kubelet does for containers: it keeps a pod Pending in
 	// CreateContainerConfigError while a Secret or ConfigMap (or key) its environment names is missing, and for
@@ -83,7 +91,8 @@ type Cluster struct {
 	kubeconfig           string // user-facing, written when the cluster is ready
 	componentKubeconfig  string
 	client               client.Client
-	agent                *podAgent // nil unless Options.EngineSim
+	agent                *podAgent    // nil unless Options.EngineSim
+	removeRoute          func() error // nil unless Options.RoutablePodIPs
 
 	mu       sync.Mutex
 	procs    []*process
@@ -157,7 +166,13 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 	if err := c.prepareDir(opts.Dir); err != nil {
 		return err
 	}
-	if c.podCIDR = opts.PodCIDR; c.podCIDR == "" {
+	switch c.podCIDR = opts.PodCIDR; {
+	case c.podCIDR != "":
+	case opts.RoutablePodIPs:
+		if err := c.routePodCIDR(); err != nil {
+			return err
+		}
+	default:
 		c.podCIDR = fmt.Sprintf("127.%d.0.0/16", 10+rand.IntN(240))
 	}
 	if c.pki, err = makePKI(filepath.Join(c.dir, "pki")); err != nil {
@@ -536,6 +551,11 @@ func (c *Cluster) Stop() error {
 			}()
 		}
 		wg.Wait()
+		if c.removeRoute != nil {
+			if err := c.removeRoute(); err != nil {
+				c.stopErr = err
+			}
+		}
 		if c.dir != "" {
 			if c.ownDir {
 				c.stopErr = os.RemoveAll(c.dir)
@@ -546,6 +566,28 @@ func (c *Cluster) Stop() error {
 		close(c.stopped)
 	})
 	return c.stopErr
+}
+
+// routePodCIDR picks a free 10.N.0.0/16 and makes it local (Options.RoutablePodIPs).
+func (c *Cluster) routePodCIDR() error {
+	var last error
+	for range 8 {
+		cidr := fmt.Sprintf("10.%d.0.0/16", 200+rand.IntN(50))
+		_, n, err := net.ParseCIDR(cidr)
+		if err != nil {
+			return err
+		}
+		remove, err := addLocalRoute(n)
+		if err == nil {
+			c.podCIDR, c.removeRoute = cidr, remove
+			return nil
+		}
+		last = err
+		if !errors.Is(err, syscall.EEXIST) {
+			break
+		}
+	}
+	return fmt.Errorf("routable pod IPs (a local route on lo, which needs root with CAP_NET_ADMIN): %w", last)
 }
 
 // Failed is closed when a component exits while the cluster runs (not during Start or Stop); Err says which.
@@ -586,7 +628,7 @@ func (c *Cluster) Dir() string { return c.dir }
 // BinDir returns the folder of the binaries (kubectl is there too).
 func (c *Cluster) BinDir() string { return c.binDir }
 
-// PodCIDR returns the loopback range pod IPs come from.
+// PodCIDR returns the range pod IPs come from (loopback unless Options.RoutablePodIPs), local to this machine.
 func (c *Cluster) PodCIDR() string { return c.podCIDR }
 
 // PIDs returns the process ID of each running component by name (etcd, kube-apiserver, kube-controller-manager,

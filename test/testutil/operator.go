@@ -14,17 +14,25 @@ import (
 
 // BuildManager builds the operator (./cmd of the repository at repoRoot) into dir and returns the binary's path.
 func BuildManager(ctx context.Context, repoRoot, dir string) (string, error) {
-	bin := dir + "/manager"
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd")
+	return build(ctx, repoRoot, "./cmd", dir+"/manager")
+}
+
+// BuildGateway builds the gateway (./cmd/gateway) into dir and returns the binary's path.
+func BuildGateway(ctx context.Context, repoRoot, dir string) (string, error) {
+	return build(ctx, repoRoot, "./cmd/gateway", dir+"/gateway")
+}
+
+func build(ctx context.Context, repoRoot, pkg, bin string) (string, error) {
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, pkg)
 	cmd.Dir = repoRoot
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building the manager: %w: %s", err, out)
+		return "", fmt.Errorf("building %s: %w: %s", pkg, err, out)
 	}
 	return bin, nil
 }
 
-// Operator is the manager run as its own process against a cluster, as the end-to-end and Helm suites use it. It
-// dies with the test process (parent-death signal) and appends its output to Log.
+// Operator is the manager (or the gateway) run as its own process against a cluster, as the end-to-end and Helm
+// suites use it. It dies with the test process (parent-death signal) and appends its output to Log.
 type Operator struct {
 	// Bin is the manager binary; Kubeconfig the only identity it gets (no in-cluster fallback); Log its output.
 	Bin, Kubeconfig, Log string
