@@ -3,9 +3,10 @@
 # controller-manager; kwok fake GPU nodes from hack/simcluster/nodes.yaml), with the samples of config/samples.
 #   hack/demo.sh up     start everything (the operator with its admission webhook), show kubectl apply refusing a
 #                       spec that cannot fit, apply the samples (vLLM, TGI, SGLang, llama.cpp on a GPU and on a CPU
-#                       node), show them becoming Ready (and one that cannot fit), then send a chat completion to
-#                       llama-8b-awq (vLLM) and to llama-8b-cpu (llama.cpp on CPU); engine-sim plays the engines
-#                       on the pod IPs, from the pods' own command lines
+#                       node), show them becoming Ready (and one that cannot fit), issue an API key, and send chat
+#                       completions to llama-8b-awq (vLLM) and llama-8b-cpu (llama.cpp on CPU) through the gateway,
+#                       once without the key; engine-sim plays the engines on the pod IPs, from the pods' own command
+#                       lines. Writes .demo/env (KUBECONFIG, PATH, GATEWAY_URL, API_KEY) for `source .demo/env`.
 #   hack/demo.sh down   stop the operator and the cluster
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,12 +14,15 @@ cd "$root"
 state=.demo
 ns=demo
 webhook_port=${PRIVATELLM_DEMO_WEBHOOK_PORT:-19443}
+gateway_url=http://127.0.0.1:18080/v1 # also in hack/demo-operator-config.yaml
 
 down() {
-  if [ -f "$state/operator.pid" ]; then
-    kill "$(cat "$state/operator.pid")" 2>/dev/null || true
-    rm -f "$state/operator.pid"
-  fi
+  for p in operator gateway; do
+    if [ -f "$state/$p.pid" ]; then
+      kill "$(cat "$state/$p.pid")" 2>/dev/null || true
+      rm -f "$state/$p.pid"
+    fi
+  done
   if [ -x bin/simcluster ]; then bin/simcluster down --dir "$state/cluster"; fi
 }
 
@@ -28,14 +32,15 @@ up() {
   echo "==> building the Kubernetes binaries (cached in bin/k8s; the first time takes 10-15 minutes)"
   bins=$(hack/build-k8s-binaries.sh all | tail -n 1)
   kubectl="$bins/kubectl"
-  echo "==> building the operator, the cluster launcher and the engine simulator"
+  echo "==> building the operator, the gateway, the cluster launcher and the engine simulator"
   go build -o bin/manager ./cmd
+  go build -o bin/gateway ./cmd/gateway
   go build -o bin/simcluster ./hack/simcluster
   go build -o bin/engine-sim ./test/engine-sim
 
   echo "==> starting the simulated GPU cluster"
   PRIVATELLM_K8S_BIN_DIR="$bins" setsid bin/simcluster up --dir "$state/cluster" --nodes hack/simcluster/nodes.yaml \
-    --pod-ready-delay 8s --engine-sim bin/engine-sim --webhook-port "$webhook_port" --webhook-cert-dir "$state/webhook-certs" \
+    --pod-ready-delay 8s --engine-sim bin/engine-sim --routable-pod-ips --webhook-port "$webhook_port" --webhook-cert-dir "$state/webhook-certs" \
     >"$state/cluster.out" 2>"$state/cluster.log" </dev/null &
   for _ in $(seq 1 900); do
     grep -q '^export KUBECONFIG=' "$state/cluster.out" 2>/dev/null && break
@@ -50,11 +55,15 @@ up() {
 
   echo "==> installing the CRD and starting the operator with its admission webhook (log: $state/operator.log)"
   k apply --server-side -f config/crd/bases >/dev/null
-  k wait --for=condition=Established crd/llmdeployments.serving.privatellm.dev --timeout=60s >/dev/null
+  k wait --for=condition=Established crd/llmdeployments.serving.privatellm.dev crd/apikeys.serving.privatellm.dev --timeout=60s >/dev/null
   setsid bin/manager --config hack/demo-operator-config.yaml --health-probe-bind-address=0 \
     --enable-webhook --webhook-manage-certs=false --webhook-cert-dir "$state/webhook-certs" --webhook-port "$webhook_port" \
     >"$state/operator.log" 2>&1 </dev/null &
   echo $! >"$state/operator.pid"
+  echo "==> starting the OpenAI-compatible gateway at $gateway_url (log: $state/gateway.log)"
+  setsid bin/gateway --listen-address 127.0.0.1:18080 --metrics-bind-address 127.0.0.1:18090 --health-probe-bind-address=0 \
+    >"$state/gateway.log" 2>&1 </dev/null &
+  echo $! >"$state/gateway.pid"
   k create namespace "$ns" --dry-run=client -o yaml | k apply -f - >/dev/null
   for _ in $(seq 1 150); do # the webhook fails closed: wait until the operator answers it
     k -n "$ns" apply --dry-run=server -f config/samples/serving_v1alpha1_llmdeployment_vllm_awq_l4.yaml >/dev/null 2>&1 && break
@@ -92,57 +101,78 @@ YAML
   k -n "$ns" get llmdeployment llama-405b-fp8 -o jsonpath='llama-405b-fp8: {.status.conditions[?(@.type=="Stalled")].message}{"\n"}'
   echo
   k -n "$ns" get pods -o wide
-  cat <<MSG
+  echo
+  echo "==> an API key for namespace $ns: the operator writes it into a Secret and publishes only its hash"
+  k -n "$ns" apply -f - >/dev/null <<'YAML'
+apiVersion: serving.privatellm.dev/v1alpha1
+kind: APIKey
+metadata:
+  name: demo
+YAML
+  k -n "$ns" wait --for=condition=Ready apikey/demo --timeout=60s >/dev/null
+  k -n "$ns" get apikey demo
+  api_key=$(k -n "$ns" get secret demo -o jsonpath='{.data.apiKey}' | base64 -d)
+  cat >"$state/env" <<ENV
+export KUBECONFIG=$KUBECONFIG
+export PATH=$(dirname "$kubectl"):\$PATH
+export GATEWAY_URL=$gateway_url
+export API_KEY=$api_key
+export OPENAI_BASE_URL=$gateway_url
+export OPENAI_API_KEY=$api_key
+ENV
 
-The simulated GPU cluster and the operator keep running. Point kubectl at them with:
-
-  export KUBECONFIG=$KUBECONFIG
-  export PATH=$(dirname "$kubectl"):\$PATH
-  kubectl -n $ns get llmd -o wide
-  kubectl -n $ns scale llmd/llama-8b-awq --replicas=3
-
-Operator log: $state/operator.log. Stop everything with: make demo-down
-MSG
+  echo
+  echo "==> without the key, the gateway refuses"
+  if answer=$(http_post "$gateway_url/chat/completions" '{"model":"llama-8b-awq","messages":[{"role":"user","content":"hi"}]}' ""); then
+    echo "(unexpectedly answered: $answer)"; exit 1
+  fi
+  echo "$answer"
   chat llama-8b-awq
   chat llama-8b-cpu
+  cat <<MSG
+
+The simulated GPU cluster, the operator and the gateway keep running. Try them with:
+
+  source $state/env
+  kubectl -n $ns get llmd -o wide
+  curl -s \$GATEWAY_URL/chat/completions -H "Authorization: Bearer \$API_KEY" -H 'Content-Type: application/json' \\
+    -d '{"model":"llama-3.1-8b-instruct","messages":[{"role":"user","content":"Hello"}],"stream":true}'
+
+Logs: $state/operator.log, $state/gateway.log. Stop everything with: make demo-down
+MSG
 }
 
-# chat LLM sends a real chat completion to an LLMDeployment. This machine cannot resolve Service DNS, so it calls
-# the Ready pod's IP and engine port, where engine-sim answers as the engine would.
+# chat LLM sends a chat completion for an LLMDeployment through the gateway, with the demo's key. The gateway
+# routes it by model name to a ready pod from the model Service's EndpointSlices, where engine-sim answers as the
+# engine would.
 chat() {
-  local llm=$1 pod_ip port engine served endpoint url body answer
+  local llm=$1 engine served body answer
   echo
-  echo "==> a chat completion through $llm"
-  pod_ip=$(k -n "$ns" get pod -l "serving.privatellm.dev/llmdeployment=$llm" --field-selector=status.phase=Running \
-    -o jsonpath='{.items[0].status.podIP}')
-  [ -n "$pod_ip" ] || { echo "no Running pod of $llm"; exit 1; }
-  port=$(k -n "$ns" get pod -l "serving.privatellm.dev/llmdeployment=$llm" --field-selector=status.phase=Running \
-    -o jsonpath='{.items[0].spec.containers[0].ports[0].containerPort}')
+  echo "==> a chat completion for $llm, through the gateway"
   engine=$(k -n "$ns" get llmd "$llm" -o jsonpath='{.spec.engine.name}')
   served=$(k -n "$ns" get llmd "$llm" -o jsonpath='{.spec.model.servedName}')
   served=${served:-$llm}
-  endpoint=$(k -n "$ns" get llmd "$llm" -o jsonpath='{.status.endpoint}')
-  url="http://$pod_ip:$port/v1/chat/completions"
   body='{"model":"'"$served"'","messages":[{"role":"user","content":"Say hello to the demo."}],"max_tokens":8}'
-  for _ in $(seq 1 50); do # the engine answers once the pod agent has started it (at most seconds)
-    if http_post "http://$pod_ip:$port/health" "" >/dev/null 2>&1; then break; fi
+  echo "POST $gateway_url/chat/completions (Authorization: Bearer \$API_KEY)"
+  echo "$body"
+  for _ in $(seq 1 100); do # until the gateway has seen the pod's endpoint and the engine listens (seconds)
+    if answer=$(http_post "$gateway_url/chat/completions" "$body" "$api_key" 2>&1); then break; fi
     sleep 0.2
   done
-  echo "POST $url"
-  echo "$body"
-  answer=$(http_post "$url" "$body") || { echo "the chat completion failed: $answer"; exit 1; }
+  http_post "$gateway_url/chat/completions" "$body" "$api_key" >/dev/null || { echo "the chat completion failed: $answer"; exit 1; }
   echo "answer:"
   echo "$answer"
-  echo "(In a real cluster the same request goes to the endpoint in status.endpoint: ${endpoint:-<not set>}/chat/completions;"
-  echo " here engine-sim stands in for $engine and the hardware: the answer is filler text.)"
+  echo "(engine-sim stands in for $engine and the hardware: the answer is filler text.)"
 }
 
-# http_post URL BODY: POST BODY as JSON (GET when BODY is empty) and print the response; fails on a non-2xx status.
-# curl when present, else a tiny Go client.
+# http_post URL BODY [KEY]: POST BODY as JSON (GET when BODY is empty), with the bearer KEY when given, and print
+# the response; fails on a non-2xx status. curl when present, else a tiny Go client.
 http_post() {
   if command -v curl >/dev/null; then
-    if [ -n "$2" ]; then curl -sS --fail-with-body --max-time 30 -H 'Content-Type: application/json' -d "$2" "$1"
-    else curl -sS --fail --max-time 5 "$1"; fi
+    local auth=()
+    if [ -n "${3:-}" ]; then auth=(-H "Authorization: Bearer $3"); fi
+    if [ -n "$2" ]; then curl -sS --fail-with-body --max-time 30 -H 'Content-Type: application/json' "${auth[@]}" -d "$2" "$1"
+    else curl -sS --fail --max-time 5 "${auth[@]}" "$1"; fi
     return
   fi
   mkdir -p "$state/httppost"
@@ -160,13 +190,20 @@ import (
 
 func main() {
 	c := &http.Client{Timeout: 30 * time.Second}
-	var resp *http.Response
-	var err error
-	if os.Args[2] == "" {
-		resp, err = c.Get(os.Args[1])
-	} else {
-		resp, err = c.Post(os.Args[1], "application/json", strings.NewReader(os.Args[2]))
+	method, body := http.MethodGet, io.Reader(nil)
+	if os.Args[2] != "" {
+		method, body = http.MethodPost, strings.NewReader(os.Args[2])
 	}
+	req, err := http.NewRequest(method, os.Args[1], body)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if len(os.Args) > 3 && os.Args[3] != "" {
+		req.Header.Set("Authorization", "Bearer "+os.Args[3])
+	}
+	resp, err := c.Do(req)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -180,7 +217,7 @@ func main() {
 	}
 }
 GO
-  go run "$state/httppost/main.go" "$1" "$2"
+  go run "$state/httppost/main.go" "$1" "$2" "${3:-}"
 }
 
 case "${1:-up}" in

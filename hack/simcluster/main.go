@@ -62,6 +62,7 @@ func up(args []string) error {
 	crashInterval := fs.Duration("crash-restart-interval", 10*time.Second, "restart interval of crash-looping pods")
 	podCIDR := fs.String("pod-cidr", "", "loopback range of pod IPs (default: a random 127.N.0.0/16)")
 	engineSim := fs.String("engine-sim", "", "engine-sim binary to serve the engine pods' traffic on their IPs (default: none)")
+	routable := fs.Bool("routable-pod-ips", false, "pod IPs from a 10.N.0.0/16 made local by a route on lo (needs root), so Services get endpoints and the gateway reaches the pods")
 	webhookPort := fs.Int("webhook-port", 0, "register the operator's admission webhook at https://127.0.0.1:PORT (an operator run on this machine serves it)")
 	webhookCertDir := fs.String("webhook-cert-dir", "", "with --webhook-port: where to write the webhook's self-signed tls.crt and tls.key")
 	_ = fs.Parse(args)
@@ -85,7 +86,7 @@ func up(args []string) error {
 	c, err := simcluster.Start(ctx, simcluster.Options{
 		Dir: *dir, NodesFile: *nodes, BuildBinaries: true,
 		PodReadyDelay: *readyDelay, CrashRestartInterval: *crashInterval, PodCIDR: *podCIDR,
-		EngineSim: *engineSim,
+		EngineSim: *engineSim, RoutablePodIPs: *routable,
 	})
 	if err != nil {
 		if ctx.Err() != nil {

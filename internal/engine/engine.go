@@ -55,6 +55,10 @@ type Input struct {
 type Facts struct {
 	// Name is spec.engine.name.
 	Name v1.EngineName
+	// StreamUsageByDefault says the engine sends a stream's usage chunk when a request has stream_options without
+	// include_usage (its include_usage defaults to true): the gateway, which forces include_usage to meter streams,
+	// then leaves that chunk to the client, who would have got it anyway.
+	StreamUsageByDefault bool
 	// Title is the engine's name in prose, e.g. "vLLM".
 	Title string
 	// Version is the release the facts and the pinned image are from.

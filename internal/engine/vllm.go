@@ -50,6 +50,9 @@ var vllmFacts = Facts{
 		"--scheduler-cls", "--io-processor-plugin", "--tool-server", "--config"},
 	WideningEnv: []string{"VLLM_ALLOW_RUNTIME_LORA_UPDATING", "VLLM_PLUGINS"},
 	Abbreviates: true,
+	// vllm/entrypoints/openai/protocol.py: StreamOptions.include_usage defaults to True (read at a snapshot near
+	// v0.18.0, not at the tag).
+	StreamUsageByDefault: true,
 	Metrics: Metrics{
 		RequestsRunning: []string{"vllm:num_requests_running"},
 		RequestsWaiting: []string{"vllm:num_requests_waiting"},

@@ -21,6 +21,7 @@ import (
 
 	v1 "github.com/privatellm/privatellm/api/v1alpha1"
 	"github.com/privatellm/privatellm/internal/apikey"
+	"github.com/privatellm/privatellm/internal/engine"
 	"github.com/privatellm/privatellm/internal/gateway/balance"
 	"github.com/privatellm/privatellm/internal/gateway/limit"
 )
@@ -48,6 +49,8 @@ type Model struct {
 	Served string
 	// Engine serves it.
 	Engine v1.EngineName
+	// StreamUsageByDefault: the engine sends usage for stream_options without include_usage (engine.Facts).
+	StreamUsageByDefault bool
 	// Limits of the model over all keys.
 	Limits limit.Limit
 	// Routing picks replicas.
@@ -228,6 +231,7 @@ func (c *Catalog) SetModel(l *v1.LLMDeployment) {
 		Namespace: l.Namespace, Name: l.Name, Served: l.ServedModelName(), Engine: l.Spec.EffectiveEngine(),
 		Routing: v1.RoutingLeastRequests, DefaultMaxTokens: 1024, StartupTimeout: l.Spec.EffectiveStartupTimeout(),
 		Created: l.CreationTimestamp.Time, Replicas: l.Spec.EffectiveReplicas(), Autoscaled: l.Spec.Autoscaling != nil,
+		StreamUsageByDefault: engine.FactsOf(l.Spec.EffectiveEngine()).StreamUsageByDefault,
 	}
 	if l.Spec.MaxModelLen != nil {
 		m.MaxModelLen = int64(*l.Spec.MaxModelLen)

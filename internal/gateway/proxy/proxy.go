@@ -264,8 +264,8 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, ep openai.Endp
 	strip := false
 	if req.NeedsStreamUsage() {
 		if forced, changed, err := openai.EnsureStreamUsage(body); err == nil && changed {
-			// vLLM sends usage for "stream_options": {} (include_usage defaults to true there): that client keeps it.
-			body, strip = forced, !(req.IncludeUsageOmitted && m.Engine == v1.EngineName("vllm"))
+			// An engine whose include_usage defaults to true sends usage for "stream_options": {}: that client keeps it.
+			body, strip = forced, !(req.IncludeUsageOmitted && m.StreamUsageByDefault)
 		}
 	}
 	if !g.waitForReplica(w, r.Context(), c) {
