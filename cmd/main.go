@@ -74,7 +74,7 @@ func main() {
 
 	restCfg := ctrl.GetConfigOrDie()
 	restCfg.QPS, restCfg.Burst = float32(qps), burst
-	cacheOpts := manager.CacheOptions()
+	cacheOpts := manager.CacheOptions(cfg.Gateway)
 	if watchNamespaces != "" {
 		cacheOpts.DefaultNamespaces = map[string]cache.Config{}
 		for _, ns := range strings.Split(watchNamespaces, ",") {
@@ -118,6 +118,7 @@ func main() {
 	if err := (&autoscaler.Reconciler{
 		Client:   mgr.GetClient(),
 		Recorder: mgr.GetEventRecorder("privatellm-autoscaler"),
+		Gateway:  cfg.Gateway,
 	}).SetupWithManager(mgr); err != nil {
 		log.Error(err, "Unable to set up the autoscaler")
 		os.Exit(1)

@@ -242,9 +242,12 @@ const (
 // +kubebuilder:validation:XValidation:rule="!has(self.minReplicas) || self.minReplicas <= self.maxReplicas",message="autoscaling.minReplicas must not exceed autoscaling.maxReplicas"
 // +kubebuilder:validation:XValidation:rule="self.metric != 'KVCacheUtilization' || self.target <= 100",message="a KVCacheUtilization target is a percentage: at most 100",fieldPath=".target"
 type AutoscalingSpec struct {
-	// MinReplicas is the fewest replicas, also while metrics cannot be read.
+	// MinReplicas is the fewest replicas, also while metrics cannot be read. 0 lets an idle model scale to zero:
+	// it wakes when a request for it waits at the gateway (which holds the request until a replica is ready), and
+	// it goes to zero only when its engines and every gateway replica report nothing waiting or running. It needs
+	// the gateway configured in the operator (gateway.metricsURLs or gateway.service).
 	// +kubebuilder:default=1
-	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=64
 	// +optional
 	MinReplicas *int32 `json:"minReplicas,omitempty"`

@@ -1,5 +1,7 @@
 // Package autoscaler is the controller of spec.autoscaling: it reads each ready replica's engine metrics
-// (internal/enginemetrics), decides HPA-style (internal/autoscaler) and writes spec.replicas through /scale.
+// (internal/enginemetrics) and, when the gateway is configured, the model's requests waiting and running at every
+// gateway replica (scale from zero), decides HPA-style (internal/autoscaler) and writes spec.replicas through
+// /scale.
 package autoscaler
 
 import (
@@ -11,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -23,12 +26,16 @@ import (
 
 	servingv1alpha1 "github.com/privatellm/privatellm/api/v1alpha1"
 	decide "github.com/privatellm/privatellm/internal/autoscaler"
+	"github.com/privatellm/privatellm/internal/config"
 	"github.com/privatellm/privatellm/internal/engine"
 	"github.com/privatellm/privatellm/internal/enginemetrics"
+	"github.com/privatellm/privatellm/internal/gateway/balance"
+	"github.com/privatellm/privatellm/internal/gateway/proxy"
 	"github.com/privatellm/privatellm/internal/render"
 )
 
 // +kubebuilder:rbac:groups=serving.privatellm.dev,resources=llmdeployments/scale,verbs=get;update;patch
+// +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=list;watch
 
 var (
 	autoscalerDesired = prometheus.NewGaugeVec(prometheus.GaugeOpts{
@@ -52,9 +59,14 @@ var (
 type Reconciler struct {
 	client.Client
 	Recorder events.EventRecorder
+	// Gateway says where the gateway's metrics are (scale from zero); the zero value: no gateway.
+	Gateway config.GatewayConfig
 
 	scraper *enginemetrics.Scraper
 }
+
+// atZeroInterval is how often a model at zero replicas is looked at: a request waits at the gateway meanwhile.
+const atZeroInterval = 2 * time.Second
 
 // conflictRetry is how soon a pass whose status patch met a newer object looks again.
 const conflictRetry = 200 * time.Millisecond
@@ -94,7 +106,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	d := decide.Decide(decide.Input{
 		Spec: *as, Current: current, Values: values, ScrapeFailures: failures, History: history, Now: time.Now(),
+		Gateway: r.gatewayLoad(ctx, llm),
 	})
+	if current == 0 && d.Desired == 0 && r.Gateway.Enabled() {
+		interval = min(interval, atZeroInterval)
+	}
 	autoscalerDesired.WithLabelValues(llm.Namespace, llm.Name).Set(float64(d.Desired))
 	if len(values) > 0 {
 		autoscalerValue.WithLabelValues(llm.Namespace, llm.Name, string(as.Metric)).Set(d.PerReplica)
@@ -197,6 +213,54 @@ func (r *Reconciler) scrapeOne(ctx context.Context, url string, names []string, 
 		return 0, fmt.Errorf("GET %s: none of %v", url, names)
 	}
 	return v, nil
+}
+
+// gatewayLoad reads the model's requests waiting and running at every gateway replica; nil without a gateway.
+func (r *Reconciler) gatewayLoad(ctx context.Context, llm *servingv1alpha1.LLMDeployment) *decide.GatewayLoad {
+	if !r.Gateway.Enabled() {
+		return nil
+	}
+	urls, err := r.gatewayURLs(ctx)
+	load := &decide.GatewayLoad{Complete: err == nil && len(urls) > 0}
+	if err != nil {
+		ctrl.LoggerFrom(ctx).V(1).Info("Unable to find the gateway's replicas", "err", err.Error())
+	}
+	match := map[string]string{"model_namespace": llm.Namespace, "model": llm.Name}
+	for _, u := range urls {
+		page, err := r.scraper.Scrape(ctx, u, proxy.PendingMetric, proxy.InFlightMetric)
+		if err != nil {
+			load.Complete = false
+			ctrl.LoggerFrom(ctx).V(1).Info("Unable to read the gateway's metrics", "url", u, "err", err.Error())
+			continue
+		}
+		// A gauge with no series yet is left off the page: nothing waits or runs.
+		p, _ := page.ValueWith(proxy.PendingMetric, match)
+		f, _ := page.ValueWith(proxy.InFlightMetric, match)
+		load.Pending += p
+		load.InFlight += f
+	}
+	return load
+}
+
+// gatewayURLs are the gateway replicas' metrics pages: the configured URLs, or the ready endpoints of the gateway's
+// Service (port "metrics"), from the EndpointSlice cache (manager.CacheOptions holds only that Service's slices).
+func (r *Reconciler) gatewayURLs(ctx context.Context) ([]string, error) {
+	if len(r.Gateway.MetricsURLs) > 0 {
+		return r.Gateway.MetricsURLs, nil
+	}
+	ns, name, ok := r.Gateway.ServiceKey()
+	if !ok {
+		return nil, fmt.Errorf("gateway.service %q is not namespace/name", r.Gateway.Service)
+	}
+	slices := &discoveryv1.EndpointSliceList{}
+	if err := r.List(ctx, slices, client.InNamespace(ns), client.MatchingLabels{discoveryv1.LabelServiceName: name}); err != nil {
+		return nil, fmt.Errorf("listing the EndpointSlices of %s: %w", r.Gateway.Service, err)
+	}
+	var urls []string
+	for _, ep := range balance.FromSlices(slices.Items, "metrics") {
+		urls = append(urls, "http://"+ep.Address+"/metrics")
+	}
+	return urls, nil
 }
 
 // podReady says whether the pod's Ready condition is True.

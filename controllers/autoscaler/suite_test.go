@@ -13,6 +13,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	v1 "github.com/privatellm/privatellm/api/v1alpha1"
+	"github.com/privatellm/privatellm/internal/config"
 	"github.com/privatellm/privatellm/internal/manager"
 	"github.com/privatellm/privatellm/test/testutil"
 )
@@ -38,7 +39,7 @@ func runSuite(m *testing.M) int {
 	defer env.Stop()
 	k8sClient = env.Client
 	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
-		Scheme: testScheme, Cache: manager.CacheOptions(), Metrics: metricsserver.Options{BindAddress: "0"},
+		Scheme: testScheme, Cache: manager.CacheOptions(config.GatewayConfig{}), Metrics: metricsserver.Options{BindAddress: "0"},
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "manager: %v\n", err)

@@ -66,6 +66,11 @@ func assess(llm *servingv1alpha1.LLMDeployment, obs observed) assessment {
 	}
 	if w.Updated == desired && w.Ready == desired && w.Replicas == desired && w.Available == desired {
 		if desired == 0 {
+			if as := llm.Spec.Autoscaling; as != nil && as.MinReplicas != nil && *as.MinReplicas == 0 {
+				return assessment{Ready: true, Reason: servingv1alpha1.ReasonScaledToZero, Message: fmt.Sprintf(
+					"scaled to zero while idle: a request for model %s through the gateway wakes it (it waits there until a replica has loaded the model)",
+					llm.ServedModelName())}
+			}
 			return assessment{Ready: true, Reason: servingv1alpha1.ReasonScaledToZero, Message: "scaled to zero replicas; the endpoint has no backend"}
 		}
 		return assessment{Ready: true, Reason: servingv1alpha1.ReasonAvailable, Message: fmt.Sprintf(

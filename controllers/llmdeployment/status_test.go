@@ -88,6 +88,11 @@ func TestAssess(t *testing.T) {
 		{name: "all ready", llm: base(2), d: deploy(1, 1, 2, 2, 2), obs: observed{}, ready: true, reason: v1.ReasonAvailable, msgHas: "2 of 2 replicas"},
 		{name: "old replica still around", llm: base(2), d: deploy(1, 1, 3, 2, 2), obs: observed{}, reason: v1.ReasonProgressing},
 		{name: "scaled to zero", llm: base(0), d: deploy(1, 1, 0, 0, 0), obs: observed{}, ready: true, reason: v1.ReasonScaledToZero},
+		{name: "scaled to zero by the autoscaler", llm: func() *v1.LLMDeployment {
+			l := base(0)
+			l.Spec.Autoscaling = &v1.AutoscalingSpec{MinReplicas: ptr.To(int32(0)), MaxReplicas: 2, Target: 4}
+			return l
+		}(), d: deploy(1, 1, 0, 0, 0), obs: observed{}, ready: true, reason: v1.ReasonScaledToZero, msgHas: "through the gateway wakes it"},
 		{name: "loading", llm: base(2), d: deploy(1, 1, 2, 1, 2), obs: observed{Pods: []corev1.Pod{
 			pod("a", func(p *corev1.Pod) { p.Status.Phase = corev1.PodRunning }),
 		}}, reason: v1.ReasonModelLoading, msgHas: "1 of 2 replicas are downloading and loading"},

@@ -50,7 +50,7 @@ func runSuite(m *testing.M) int {
 
 	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
 		Scheme:  testScheme,
-		Cache:   manager.CacheOptions(),
+		Cache:   manager.CacheOptions(config.GatewayConfig{}),
 		Metrics: metricsserver.Options{BindAddress: "0"},
 	})
 	if err != nil {

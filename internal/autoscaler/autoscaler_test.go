@@ -42,6 +42,19 @@ func TestDecide(t *testing.T) {
 		{"scale-up window takes the lowest", Input{Spec: spec(1, 8, 5, time.Minute, time.Minute), Current: 1, Values: []float64{40},
 			History: []v1.Recommendation{{Replicas: 2, Since: metav1.NewTime(t0.Add(-30 * time.Second))}}, Now: t0}, 2, "scale up from 1 to 2"},
 		{"current above max comes down", Input{Spec: spec(1, 4, 5, 0, 0), Current: 10, Values: []float64{50}, Now: t0}, 4, "scale down from 10 to 4"},
+		{"at zero, requests waiting at the gateway wake the model at once", Input{Spec: spec(0, 4, 5, time.Minute, time.Minute), Current: 0,
+			Gateway: &GatewayLoad{Pending: 3, Complete: true}, Now: t0}, 1, "scale up from 0 to 1: 3 requests wait at the gateway"},
+		{"a partial gateway reading still wakes", Input{Spec: spec(0, 4, 5, 0, 0), Current: 0, Gateway: &GatewayLoad{Pending: 1}, Now: t0}, 1, "scale up from 0 to 1"},
+		{"at zero with nothing waiting stays", Input{Spec: spec(0, 4, 5, 0, 0), Current: 0, Gateway: &GatewayLoad{Complete: true}, Now: t0}, 0, "hold 0: scaled to zero"},
+		{"idle engines and an idle gateway go to zero after the window", Input{Spec: spec(0, 4, 5, 0, time.Minute), Current: 1, Values: []float64{0},
+			Gateway: &GatewayLoad{Complete: true},
+			History: []v1.Recommendation{{Replicas: 1, Since: metav1.NewTime(t0.Add(-10 * time.Minute))}, {Replicas: 0, Since: metav1.NewTime(t0.Add(-2 * time.Minute))}},
+			Now:     t0}, 0, "scale down from 1 to 0"},
+		{"requests running at the gateway keep one replica", Input{Spec: spec(0, 4, 5, 0, 0), Current: 1, Values: []float64{0},
+			Gateway: &GatewayLoad{InFlight: 2, Complete: true}, Now: t0}, 1, "2 requests wait or run at the gateway, so not to zero"},
+		{"an unreadable gateway keeps one replica", Input{Spec: spec(0, 4, 5, 0, 0), Current: 1, Values: []float64{0},
+			Gateway: &GatewayLoad{Complete: false}, Now: t0}, 1, "unknown, so not to zero"},
+		{"no gateway keeps one replica", Input{Spec: spec(0, 4, 5, 0, 0), Current: 2, Values: []float64{0, 0}, Now: t0}, 1, "scale down from 2 to 1"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

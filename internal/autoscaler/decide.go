@@ -1,5 +1,6 @@
 // Package autoscaler decides how many replicas an LLMDeployment needs from what its engines report (queue depth,
-// KV-cache use, requests in flight), with HPA-style stabilization windows. Deciding is a pure function; the
+// KV-cache use, requests in flight) and, for scale from zero, what the gateway reports (requests waiting and
+// running), with HPA-style stabilization windows. Deciding is a pure function; the
 // controller in controllers/autoscaler reads the metrics (internal/enginemetrics) and writes the decision through
 // the /scale subresource.
 package autoscaler
@@ -34,8 +35,18 @@ type Input struct {
 	ScrapeFailures int
 	// History is the recommendations so far (status.autoscaling.recommendations).
 	History []v1.Recommendation
+	// Gateway is the model's load at the gateway; nil when there is no gateway to read.
+	Gateway *GatewayLoad
 	// Now is the time of the decision.
 	Now time.Time
+}
+
+// GatewayLoad is what the gateway replicas report of one model.
+type GatewayLoad struct {
+	// Pending are requests waiting for a ready replica; InFlight are requests being answered.
+	Pending, InFlight float64
+	// Complete is false when some gateway replica could not be read: then the model is not scaled to zero.
+	Complete bool
 }
 
 // Decision is the outcome.
@@ -55,10 +66,25 @@ type Decision struct {
 // Decide computes the replica count. The raw recommendation is ceil(replicas × average / target), within 10% of
 // the target nothing changes; unreadable replicas forbid a scale-down; a scale-up takes the lowest recommendation
 // of the up window and a scale-down the highest of the down window; the result stays within [min, max].
+//
+// With minReplicas 0, a model at zero replicas wakes (one replica, at once: no window holds a scale from zero)
+// when requests wait for it at the gateway, and a model with replicas goes to zero only when its engines are idle
+// and every gateway replica reports nothing waiting or running for it; without a complete gateway reading it keeps
+// one replica.
 func Decide(in Input) Decision {
 	lo, hi := minReplicas(in.Spec), in.Spec.MaxReplicas
 	d := Decision{}
+	g := in.Gateway
 	switch {
+	case in.Current == 0 && lo == 0:
+		d.Raw = 0
+		d.Reason = "scaled to zero: no request waits at the gateway"
+		if g == nil {
+			d.Reason = "scaled to zero: no gateway to wake the model"
+		} else if g.Pending > 0 {
+			d.Raw = 1
+			d.Reason = fmt.Sprintf("%.0f requests wait at the gateway for a model at zero replicas", g.Pending)
+		}
 	case len(in.Values) == 0:
 		d.Raw = in.Current
 		d.Reason = fmt.Sprintf("no ready replica's metrics could be read (%d failed): holding", in.ScrapeFailures)
@@ -84,11 +110,24 @@ func Decide(in Input) Decision {
 			d.Reason += fmt.Sprintf("; %d replicas could not be read, so no scale-down", in.ScrapeFailures)
 		}
 	}
+	if lo == 0 && d.Raw == 0 && in.Current > 0 {
+		switch {
+		case g == nil || !g.Complete:
+			d.Raw = 1
+			d.Reason += "; the gateway's load of the model is unknown, so not to zero"
+		case g.Pending+g.InFlight > 0:
+			d.Raw = 1
+			d.Reason += fmt.Sprintf("; %.0f requests wait or run at the gateway, so not to zero", g.Pending+g.InFlight)
+		}
+	}
 	d.Raw = clamp(d.Raw, lo, hi)
 	d.History = record(in.History, d.Raw, in.Now, maxWindow(in.Spec))
 
 	up := windowExtreme(d.History, in.Now, duration(in.Spec.ScaleUpStabilizationWindow, 0), false)
 	down := windowExtreme(d.History, in.Now, duration(in.Spec.ScaleDownStabilizationWindow, 5*time.Minute), true)
+	if in.Current == 0 && d.Raw > 0 {
+		up = d.Raw // requests wait: a window would only keep them waiting
+	}
 	d.Desired = in.Current
 	if d.Desired < up {
 		d.Desired = up
@@ -148,7 +187,7 @@ func windowExtreme(h []v1.Recommendation, now time.Time, window time.Duration, h
 }
 
 func minReplicas(s v1.AutoscalingSpec) int32 {
-	if s.MinReplicas == nil || *s.MinReplicas < 1 {
+	if s.MinReplicas == nil || *s.MinReplicas < 0 {
 		return 1
 	}
 	return *s.MinReplicas

@@ -47,6 +47,21 @@ type GatewayConfig struct {
 	// every APIKey's Secret carries it as OPENAI_BASE_URL, so a pod that takes the Secret as its environment is
 	// ready to call the API.
 	URL string `json:"url,omitempty"`
+	// Service is the gateway's Service, "namespace/name": the autoscaler reads the metrics of its ready endpoints
+	// (port "metrics") to wake models at zero replicas and to keep running ones from going to zero.
+	Service string `json:"service,omitempty"`
+	// MetricsURLs are the gateway replicas' metrics pages, for a gateway that does not run as pods of the cluster
+	// (the simulated cluster's): used instead of Service.
+	MetricsURLs []string `json:"metricsURLs,omitempty"`
+}
+
+// Enabled says whether the autoscaler can read the gateway, which scale from zero needs.
+func (g GatewayConfig) Enabled() bool { return g.Service != "" || len(g.MetricsURLs) > 0 }
+
+// ServiceKey is Service split into namespace and name; false when unset or malformed.
+func (g GatewayConfig) ServiceKey() (namespace, name string, ok bool) {
+	namespace, name, ok = strings.Cut(g.Service, "/")
+	return namespace, name, ok && namespace != "" && name != ""
 }
 
 // AdmissionPolicy says which engine flags and variables tenants may not set and which PriorityClasses they may
@@ -175,6 +190,14 @@ func Parse(raw []byte) (OperatorConfig, error) {
 	if u := c.Gateway.URL; u != "" {
 		if parsed, err := url.Parse(u); err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" {
 			return OperatorConfig{}, fmt.Errorf("operator config: gateway.url %q must be an http or https URL", u)
+		}
+	}
+	if _, _, ok := c.Gateway.ServiceKey(); c.Gateway.Service != "" && !ok {
+		return OperatorConfig{}, fmt.Errorf("operator config: gateway.service %q must be namespace/name", c.Gateway.Service)
+	}
+	for _, u := range c.Gateway.MetricsURLs {
+		if parsed, err := url.Parse(u); err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" {
+			return OperatorConfig{}, fmt.Errorf("operator config: gateway.metricsURLs: %q must be an http or https URL", u)
 		}
 	}
 	if c.StallGracePeriod.Duration < 0 {

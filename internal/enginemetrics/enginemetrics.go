@@ -190,27 +190,8 @@ func (p Page) Has(name string) bool {
 // Value is the sum over label sets of a gauge, counter or untyped series; for a name ending in _sum or _count, also
 // the sum or count of a histogram or summary of the base name. NaN samples are skipped.
 func (p Page) Value(name string) (float64, bool) {
-	if f, ok := p.families[name]; ok {
-		switch f.GetType() {
-		case dto.MetricType_HISTOGRAM, dto.MetricType_SUMMARY, dto.MetricType_GAUGE_HISTOGRAM:
-			return 0, false
-		}
-		sum := 0.0
-		for _, m := range f.GetMetric() {
-			var v float64
-			switch {
-			case m.Gauge != nil:
-				v = m.Gauge.GetValue()
-			case m.Counter != nil:
-				v = m.Counter.GetValue()
-			case m.Untyped != nil:
-				v = m.Untyped.GetValue()
-			}
-			if !math.IsNaN(v) {
-				sum += v
-			}
-		}
-		return sum, true
+	if _, ok := p.families[name]; ok {
+		return p.ValueWith(name, nil)
 	}
 	for _, suffix := range []string{"_sum", "_count"} {
 		base, ok := strings.CutSuffix(name, suffix)
@@ -225,6 +206,51 @@ func (p Page) Value(name string) (float64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// ValueWith is the sum of a gauge, counter or untyped series over the label sets that carry every label of
+// match (e.g. one model's series on the gateway's page); false when the family is absent.
+func (p Page) ValueWith(name string, match map[string]string) (float64, bool) {
+	f, ok := p.families[name]
+	if !ok {
+		return 0, false
+	}
+	switch f.GetType() {
+	case dto.MetricType_HISTOGRAM, dto.MetricType_SUMMARY, dto.MetricType_GAUGE_HISTOGRAM:
+		return 0, false
+	}
+	sum := 0.0
+	for _, m := range f.GetMetric() {
+		if !hasLabels(m, match) {
+			continue
+		}
+		var v float64
+		switch {
+		case m.Gauge != nil:
+			v = m.Gauge.GetValue()
+		case m.Counter != nil:
+			v = m.Counter.GetValue()
+		case m.Untyped != nil:
+			v = m.Untyped.GetValue()
+		}
+		if !math.IsNaN(v) {
+			sum += v
+		}
+	}
+	return sum, true
+}
+
+func hasLabels(m *dto.Metric, match map[string]string) bool {
+	found := 0
+	for _, l := range m.GetLabel() {
+		if v, ok := match[l.GetName()]; ok {
+			if v != l.GetValue() {
+				return false
+			}
+			found++
+		}
+	}
+	return found == len(match)
 }
 
 // Histogram is a histogram summed over label sets.

@@ -178,3 +178,26 @@ func TestParseOnly(t *testing.T) {
 		t.Errorf("whole %+v %v, only %+v %v, histogram %+v %v", a, errA, b, errB, h, ok)
 	}
 }
+
+func TestValueWith(t *testing.T) {
+	page, err := enginemetrics.Parse(strings.NewReader(`# TYPE privatellm_gateway_pending_requests gauge
+privatellm_gateway_pending_requests{model_namespace="a",model="llama"} 2
+privatellm_gateway_pending_requests{model_namespace="b",model="llama"} 5
+privatellm_gateway_pending_requests{model_namespace="a",model="qwen"} 1
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := page.ValueWith("privatellm_gateway_pending_requests", map[string]string{"model_namespace": "a", "model": "llama"}); !ok || v != 2 {
+		t.Errorf("one model's series = %v, %v; want 2", v, ok)
+	}
+	if v, ok := page.ValueWith("privatellm_gateway_pending_requests", map[string]string{"model_namespace": "c", "model": "llama"}); !ok || v != 0 {
+		t.Errorf("a model without series = %v, %v; want 0, true (the family is there)", v, ok)
+	}
+	if v, _ := page.Value("privatellm_gateway_pending_requests"); v != 8 {
+		t.Errorf("Value sums every label set: %v", v)
+	}
+	if _, ok := page.ValueWith("absent", nil); ok {
+		t.Error("an absent family must be false")
+	}
+}

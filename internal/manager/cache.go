@@ -4,11 +4,13 @@ package manager
 import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/privatellm/privatellm/internal/config"
 	"github.com/privatellm/privatellm/internal/render"
 	"github.com/privatellm/privatellm/internal/webhook"
 )
@@ -19,15 +21,25 @@ import (
 //
 // Objects read through the manager's client come from these caches: a field a transform drops reads as empty.
 // Code that needs more of a Deployment or a Pod must add the field to its transform (and to the tests).
-func CacheOptions() cache.Options {
+//
+// With the gateway's Service configured (gw.Service), the EndpointSlices of that Service alone are cached: the
+// autoscaler reads the gateway replicas' metrics from them.
+func CacheOptions(gw config.GatewayConfig) cache.Options {
 	managed := labels.SelectorFromSet(labels.Set{render.LabelManagedBy: render.ManagedByValue})
-	return cache.Options{DefaultTransform: cache.TransformStripManagedFields(), ByObject: map[client.Object]cache.ByObject{
+	opts := cache.Options{DefaultTransform: cache.TransformStripManagedFields(), ByObject: map[client.Object]cache.ByObject{
 		&appsv1.Deployment{}: {Label: managed, Transform: DeploymentCacheTransform},
 		&corev1.Service{}:    {Label: managed},
 		&corev1.Pod{}:        {Label: managed, Transform: PodCacheTransform},
 		// The admission webhook reads Nodes' names, labels and allocatable GPUs only.
 		&corev1.Node{}: {Transform: webhook.NodeCacheTransform},
 	}}
+	if ns, name, ok := gw.ServiceKey(); ok {
+		opts.ByObject[&discoveryv1.EndpointSlice{}] = cache.ByObject{
+			Label:      labels.SelectorFromSet(labels.Set{discoveryv1.LabelServiceName: name}),
+			Namespaces: map[string]cache.Config{ns: {}},
+		}
+	}
+	return opts
 }
 
 // cachedMeta is the metadata every transform keeps: identity, labels, owners and lifecycle, no annotations and

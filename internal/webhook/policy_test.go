@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/utils/ptr"
+
 	v1 "github.com/privatellm/privatellm/api/v1alpha1"
 	"github.com/privatellm/privatellm/internal/config"
 )
@@ -65,5 +67,24 @@ func TestPolicyOnUpdate(t *testing.T) {
 	changed.Spec.Engine.Args = append(changed.Spec.Engine.Args, "--enforce-eager")
 	if _, errs := PolicyErrors(old, changed, config.AdmissionPolicy{}); len(errs) != 1 {
 		t.Errorf("a changed args list must be checked again: %v", errs)
+	}
+}
+
+func TestScaleFromZeroErrors(t *testing.T) {
+	atZero := llm(llama8q, func(s *v1.LLMDeploymentSpec) {
+		s.Replicas = nil
+		s.Autoscaling = &v1.AutoscalingSpec{MinReplicas: ptr.To(int32(0)), MaxReplicas: 2, Target: 4}
+	})
+	if errs := ScaleFromZeroErrors(nil, atZero, false); len(errs) != 1 || !strings.Contains(errs[0].Error(), "no gateway configured") {
+		t.Errorf("minReplicas 0 without a gateway: %v", errs)
+	}
+	if errs := ScaleFromZeroErrors(nil, atZero, true); len(errs) != 0 {
+		t.Errorf("minReplicas 0 with a gateway: %v", errs)
+	}
+	if errs := ScaleFromZeroErrors(atZero, atZero, false); len(errs) != 0 {
+		t.Errorf("an object that already scales from zero must stay updatable: %v", errs)
+	}
+	if errs := ScaleFromZeroErrors(nil, llm(llama8q), false); len(errs) != 0 {
+		t.Errorf("no autoscaling: %v", errs)
 	}
 }

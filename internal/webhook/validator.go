@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
@@ -32,6 +33,9 @@ type Validator struct {
 	Images engine.Images
 	// Policy is the operator's admission policy.
 	Policy config.AdmissionPolicy
+	// Gateway is true when the operator can read the gateway (config gateway.service or metricsURLs), which
+	// scale from zero needs.
+	Gateway bool
 }
 
 var _ admission.Validator[*v1.LLMDeployment] = &Validator{}
@@ -61,6 +65,7 @@ func (v *Validator) validate(ctx context.Context, oldObj, newObj *v1.LLMDeployme
 	warnings, errs := Validate(oldObj, newObj, nodes.Items)
 	policyWarnings, policyErrs := PolicyErrors(oldObj, newObj, v.Policy)
 	warnings, errs = append(warnings, policyWarnings...), append(errs, policyErrs...)
+	errs = append(errs, ScaleFromZeroErrors(oldObj, newObj, v.Gateway)...)
 	specChanged := oldObj == nil || !equality.Semantic.DeepEqual(oldObj.Spec, newObj.Spec)
 	if len(errs) == 0 && v.Children != nil && specChanged && newObj.DeletionTimestamp.IsZero() {
 		childErrs, err := DryRunChildren(ctx, v.Children, newObj, v.Images)
@@ -73,6 +78,23 @@ func (v *Validator) validate(ctx context.Context, oldObj, newObj *v1.LLMDeployme
 		return warnings, apierrors.NewInvalid(v1.GroupVersion.WithKind("LLMDeployment").GroupKind(), newObj.Name, errs)
 	}
 	return warnings, nil
+}
+
+// ScaleFromZeroErrors refuses autoscaling.minReplicas 0 when nothing could wake the model: without the gateway the
+// autoscaler has no signal that a request waits. An object that already had it keeps it.
+func ScaleFromZeroErrors(oldObj, newObj *v1.LLMDeployment, gateway bool) field.ErrorList {
+	zero := func(l *v1.LLMDeployment) bool {
+		if l == nil || l.Spec.Autoscaling == nil {
+			return false
+		}
+		m := l.Spec.Autoscaling.MinReplicas
+		return m != nil && *m == 0
+	}
+	if gateway || !zero(newObj) || (oldObj != nil && zero(oldObj)) {
+		return nil
+	}
+	return field.ErrorList{field.Invalid(field.NewPath("spec", "autoscaling", "minReplicas"), 0,
+		"minReplicas 0 scales the model to zero, but the operator has no gateway configured (gateway.service or gateway.metricsURLs in its configuration) to see the requests that would wake it: set minReplicas to 1, or install the gateway")}
 }
 
 // NodeCacheTransform strips a Node down to what Validate reads (name, labels, allocatable), so that the Node

@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/privatellm/privatellm/api/v1alpha1"
@@ -166,4 +167,49 @@ func TestGateway(t *testing.T) {
 		}
 		return fmt.Errorf("no %s on the gateway's metrics page", want)
 	})
+}
+
+// TestScaleFromZero: a model with autoscaling.minReplicas 0 goes to zero when idle, says how to wake it, and a
+// request through the gateway wakes it: the request waits at the gateway, the autoscaler sees it waiting and scales
+// to one replica, and the request is answered once the replica is ready.
+func TestScaleFromZero(t *testing.T) {
+	ctx := context.Background()
+	ns := namespace(t)
+	l := &v1.LLMDeployment{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "sleepy"},
+		Spec: v1.LLMDeploymentSpec{
+			Model:       v1.ModelSpec{URI: "hf://Qwen/Qwen2.5-7B-Instruct"},
+			MaxModelLen: ptr.To(int32(4096)),
+			GPU:         v1.GPUSpec{Count: ptr.To(int32(1)), Products: []string{"NVIDIA-A100-SXM4-40GB"}},
+			Autoscaling: &v1.AutoscalingSpec{
+				MinReplicas: ptr.To(int32(0)), MaxReplicas: 1, Metric: v1.MetricInFlightRequests, Target: 4,
+				Interval:                     &metav1.Duration{Duration: 2 * time.Second},
+				ScaleDownStabilizationWindow: &metav1.Duration{Duration: 5 * time.Second},
+			},
+		},
+	}
+	if err := c.Create(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	key := issueKey(t, ns, "app")
+	waitFor(t, ns, "sleepy", func(l *v1.LLMDeployment) error {
+		r := meta.FindStatusCondition(l.Status.Conditions, v1.ConditionReady)
+		if r == nil || r.Reason != v1.ReasonScaledToZero || l.Status.Replicas != 0 || !strings.Contains(r.Message, "through the gateway wakes it") {
+			return fmt.Errorf("not scaled to zero yet: replicas %d, %+v", l.Status.Replicas, r)
+		}
+		return nil
+	})
+
+	start := time.Now()
+	resp, body := callGateway(t, key, chatBody("sleepy", false))
+	waited := time.Since(start)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"completion_tokens":4`) {
+		t.Fatalf("the request to a model at zero: %d %s", resp.StatusCode, body)
+	}
+	woken := llm(t, ns, "sleepy")
+	if woken.Spec.Replicas == nil || *woken.Spec.Replicas != 1 || woken.Status.Autoscaling == nil ||
+		!strings.Contains(woken.Status.Autoscaling.LastDecision, "wait at the gateway") {
+		t.Errorf("the model was not woken by the autoscaler: replicas %v, %+v", woken.Spec.Replicas, woken.Status.Autoscaling)
+	}
+	t.Logf("scale from zero: answered after %s (autoscaler interval 2s, pod ready delay 2s)", waited.Round(100*time.Millisecond))
 }

@@ -24,6 +24,13 @@ type Metrics struct {
 	upstreamErrs *prometheus.CounterVec
 }
 
+// The metrics the operator's autoscaler reads of each model (labels model_namespace and model): requests waiting
+// for a ready replica, and requests being answered.
+const (
+	PendingMetric  = "privatellm_gateway_pending_requests"
+	InFlightMetric = "privatellm_gateway_inflight_requests"
+)
+
 // Labels of the metering metrics.
 var (
 	keyLabels   = []string{"key_namespace", "key", "model_namespace", "model"}
@@ -58,10 +65,10 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Buckets: latency,
 		}, append(append([]string{}, modelLabels...), "code")),
 		pending: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "privatellm_gateway_pending_requests", Help: "Requests waiting for a ready replica of the model (the autoscaler scales a model at zero replicas up on it).",
+			Name: PendingMetric, Help: "Requests waiting for a ready replica of the model (the autoscaler scales a model at zero replicas up on it).",
 		}, modelLabels),
 		inflight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "privatellm_gateway_inflight_requests", Help: "Requests forwarded to the model and not yet answered in full.",
+			Name: InFlightMetric, Help: "Requests forwarded to the model and not yet answered in full.",
 		}, modelLabels),
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "privatellm_gateway_rate_limited_total", Help: "Requests refused by a limit, by API key, model and the limit (key or model).",
