@@ -10,6 +10,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -52,6 +53,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=serving.privatellm.dev,resources=llmdeployments/finalizers,verbs=update
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;patch
 // +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;create;patch
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies,verbs=get;list;watch;create;patch
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=nodes,verbs=list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
@@ -64,6 +66,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		if apierrors.IsNotFound(err) {
 			r.applier.Forget("Deployment", req.Namespace, req.Name)
 			r.applier.Forget("Service", req.Namespace, req.Name)
+			r.applier.Forget("NetworkPolicy", req.Namespace, req.Name)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -90,7 +93,12 @@ func (r *Reconciler) renderPhase(_ context.Context, s *scope) outcome {
 	}
 	s.plan = plan
 	s.service, s.deployment = render.Service(s.llm, plan), render.Deployment(s.llm, plan)
-	for _, obj := range []client.Object{s.service, s.deployment} {
+	children := []client.Object{s.service, s.deployment}
+	if np := r.Config.Gateway.NetworkPolicy; np != nil {
+		s.networkPolicy = render.NetworkPolicy(s.llm, plan, peers(np))
+		children = append(children, s.networkPolicy)
+	}
+	for _, obj := range children {
 		if err := controllerutil.SetControllerReference(s.llm, obj, r.Scheme); err != nil {
 			return failed(fmt.Errorf("owner reference: %w", err))
 		}
@@ -111,8 +119,23 @@ func (r *Reconciler) observePhase(ctx context.Context, s *scope) outcome {
 	return done()
 }
 
-// applyPhase applies the Service, then the Deployment.
+// peers are the pods the NetworkPolicy admits.
+func peers(np *config.NetworkPolicyConfig) []render.Peer {
+	out := make([]render.Peer, 0, len(np.AllowFrom))
+	for _, p := range np.AllowFrom {
+		out = append(out, render.Peer{Namespace: p.Namespace, Labels: p.Labels})
+	}
+	return out
+}
+
+// applyPhase applies the NetworkPolicy (before any pod could run unprotected), the Service, then the Deployment.
 func (r *Reconciler) applyPhase(ctx context.Context, s *scope) outcome {
+	if s.networkPolicy != nil {
+		live := &networkingv1.NetworkPolicy{}
+		if _, _, err := r.applier.Apply(ctx, s.networkPolicy, r.getOrNil(ctx, client.ObjectKeyFromObject(s.networkPolicy), live)); err != nil {
+			return applyFailed(err)
+		}
+	}
 	liveSvc := &corev1.Service{}
 	if _, _, err := r.applier.Apply(ctx, s.service, r.getOrNil(ctx, client.ObjectKeyFromObject(s.service), liveSvc)); err != nil {
 		return applyFailed(err)
@@ -257,10 +280,14 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		}
 		return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: o.GetNamespace(), Name: name}}}
 	})
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		For(&servingv1alpha1.LLMDeployment{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		Owns(&appsv1.Deployment{}).
-		Owns(&corev1.Service{}).
+		Owns(&corev1.Service{})
+	if r.Config.Gateway.NetworkPolicy != nil {
+		b = b.Owns(&networkingv1.NetworkPolicy{})
+	}
+	return b.
 		Watches(&corev1.Pod{}, podToOwner).
 		Named("llmdeployment").
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).

@@ -13,6 +13,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -26,6 +27,7 @@ import (
 
 	v1 "github.com/privatellm/privatellm/api/v1alpha1"
 	"github.com/privatellm/privatellm/internal/apply"
+	"github.com/privatellm/privatellm/internal/config"
 	"github.com/privatellm/privatellm/internal/render"
 	"github.com/privatellm/privatellm/test/testutil"
 )
@@ -500,4 +502,43 @@ type noWatch struct{ client.Client }
 
 func (noWatch) Watch(context.Context, client.ObjectList, ...client.ListOption) (watch.Interface, error) {
 	return nil, errors.New("watch is not used by the reconciler")
+}
+
+// TestNetworkPolicyAdmitsOnlyThePeers: with gateway.networkPolicy in the operator config, each LLMDeployment gets a
+// NetworkPolicy, owned by it, that admits only the configured pods, on the engine's port alone.
+func TestNetworkPolicyAdmitsOnlyThePeers(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	llm := sampleLLM(ns, "fenced")
+	if err := k8sClient.Create(ctx, llm); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig
+	cfg.Gateway.NetworkPolicy = &config.NetworkPolicyConfig{AllowFrom: []config.PodPeer{
+		{Namespace: "privatellm-system", Labels: map[string]string{"app.kubernetes.io/name": "privatellm-gateway"}},
+		{Namespace: "privatellm-system", Labels: map[string]string{"app.kubernetes.io/name": "privatellm"}},
+	}}
+	fenced := &Reconciler{Client: reconciler.Client, Scheme: testScheme, Config: cfg, applier: apply.New(reconciler.Client), APIReader: k8sClient}
+	if _, err := fenced.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKey{Namespace: ns, Name: "fenced"}}); err != nil {
+		t.Fatal(err)
+	}
+	np := &networkingv1.NetworkPolicy{}
+	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "fenced"}, np); err != nil {
+		t.Fatalf("no NetworkPolicy: %v", err)
+	}
+	l := get(t, &v1.LLMDeployment{}, ns, "fenced")
+	if ref := metav1.GetControllerOf(np); ref == nil || ref.UID != l.UID {
+		t.Errorf("NetworkPolicy not owned by the LLMDeployment: %+v", np.OwnerReferences)
+	}
+	if np.Spec.PodSelector.MatchLabels[render.LabelLLMDeployment] != "fenced" || len(np.Spec.PolicyTypes) != 1 || np.Spec.PolicyTypes[0] != networkingv1.PolicyTypeIngress {
+		t.Errorf("policy selects %v, types %v", np.Spec.PodSelector.MatchLabels, np.Spec.PolicyTypes)
+	}
+	if len(np.Spec.Ingress) != 1 || len(np.Spec.Ingress[0].From) != 2 || len(np.Spec.Ingress[0].Ports) != 1 || np.Spec.Ingress[0].Ports[0].Port.IntValue() != 8000 {
+		t.Fatalf("ingress %+v, want the two peers on the engine's port 8000", np.Spec.Ingress)
+	}
+	for _, from := range np.Spec.Ingress[0].From {
+		if from.NamespaceSelector.MatchLabels[corev1.LabelMetadataName] != "privatellm-system" || from.PodSelector == nil || len(from.PodSelector.MatchLabels) != 1 {
+			t.Errorf("peer %+v must name the namespace and the pods", from)
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	servingv1alpha1 "github.com/privatellm/privatellm/api/v1alpha1"
@@ -33,6 +34,8 @@ type scope struct {
 	// service and deployment are the desired children (render phase; the rollout phase sets the strategy).
 	service    *corev1.Service
 	deployment *appsv1.Deployment
+	// networkPolicy is the desired NetworkPolicy; nil when the operator config asks for none.
+	networkPolicy *networkingv1.NetworkPolicy
 	// live is the Deployment as the cache had it before the pass, nil when none (observe phase); after the apply
 	// phase, the applied Deployment.
 	live *appsv1.Deployment

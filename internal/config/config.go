@@ -53,6 +53,23 @@ type GatewayConfig struct {
 	// MetricsURLs are the gateway replicas' metrics pages, for a gateway that does not run as pods of the cluster
 	// (the simulated cluster's): used instead of Service.
 	MetricsURLs []string `json:"metricsURLs,omitempty"`
+	// NetworkPolicy, when set, has the operator render a NetworkPolicy per LLMDeployment that admits traffic to
+	// the engine's port only from these pods (the gateway's, and the operator's own, which reads the engines'
+	// metrics), so the gateway's keys and limits cannot be bypassed by calling the pods. It needs a CNI that
+	// enforces NetworkPolicy. Switching it off later leaves the policies in place until their LLMDeployments go.
+	NetworkPolicy *NetworkPolicyConfig `json:"networkPolicy,omitempty"`
+}
+
+// NetworkPolicyConfig lists the pods that may call the engines.
+type NetworkPolicyConfig struct {
+	// AllowFrom are the pods admitted to the engines' port.
+	AllowFrom []PodPeer `json:"allowFrom"`
+}
+
+// PodPeer is the pods with all of Labels in Namespace.
+type PodPeer struct {
+	Namespace string            `json:"namespace"`
+	Labels    map[string]string `json:"labels"`
 }
 
 // Enabled says whether the autoscaler can read the gateway, which scale from zero needs.
@@ -194,6 +211,16 @@ func Parse(raw []byte) (OperatorConfig, error) {
 	}
 	if _, _, ok := c.Gateway.ServiceKey(); c.Gateway.Service != "" && !ok {
 		return OperatorConfig{}, fmt.Errorf("operator config: gateway.service %q must be namespace/name", c.Gateway.Service)
+	}
+	if np := c.Gateway.NetworkPolicy; np != nil {
+		if len(np.AllowFrom) == 0 {
+			return OperatorConfig{}, fmt.Errorf("operator config: gateway.networkPolicy.allowFrom must list the gateway's pods (and the operator's): with none, nothing could reach the engines")
+		}
+		for i, p := range np.AllowFrom {
+			if p.Namespace == "" || len(p.Labels) == 0 {
+				return OperatorConfig{}, fmt.Errorf("operator config: gateway.networkPolicy.allowFrom[%d] needs a namespace and labels of the pods", i)
+			}
+		}
 	}
 	for _, u := range c.Gateway.MetricsURLs {
 		if parsed, err := url.Parse(u); err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" {

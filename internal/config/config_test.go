@@ -35,6 +35,11 @@ func TestParseRejects(t *testing.T) {
 		"negative grace":         {"stallGracePeriod: -1m", "must not be negative"},
 		"engines as a list":      {"engines: [vllm]", "parsing operator config"},
 		"an engine not a struct": {"engines: {vllm: v0.18}", "parsing operator config"},
+		"gateway URL not http":   {"gateway: {url: gateway.svc/v1}", "gateway.url"},
+		"gateway service no ns":  {"gateway: {service: privatellm-gateway}", "must be namespace/name"},
+		"metrics URL not http":   {"gateway: {metricsURLs: [\"10.0.0.1:9090\"]}", "gateway.metricsURLs"},
+		"network policy, no one": {"gateway: {networkPolicy: {allowFrom: []}}", "must list the gateway's pods"},
+		"network policy peer":    {"gateway: {networkPolicy: {allowFrom: [{namespace: x}]}}", "allowFrom[0] needs a namespace and labels"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := config.Parse([]byte(tc.yaml))

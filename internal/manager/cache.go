@@ -5,6 +5,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -29,7 +30,9 @@ func CacheOptions(gw config.GatewayConfig) cache.Options {
 	opts := cache.Options{DefaultTransform: cache.TransformStripManagedFields(), ByObject: map[client.Object]cache.ByObject{
 		&appsv1.Deployment{}: {Label: managed, Transform: DeploymentCacheTransform},
 		&corev1.Service{}:    {Label: managed},
-		&corev1.Pod{}:        {Label: managed, Transform: PodCacheTransform},
+		// Rendered only with gateway.networkPolicy; watched then.
+		&networkingv1.NetworkPolicy{}: {Label: managed},
+		&corev1.Pod{}:                 {Label: managed, Transform: PodCacheTransform},
 		// The admission webhook reads Nodes' names, labels and allocatable GPUs only.
 		&corev1.Node{}: {Transform: webhook.NodeCacheTransform},
 	}}
