@@ -35,7 +35,8 @@ import (
 )
 
 // +kubebuilder:rbac:groups=serving.privatellm.dev,resources=llmdeployments/scale,verbs=get;update;patch
-// +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=list;watch
+// The gateway runs in the operator's namespace (config/default, the chart): its EndpointSlices are read there only.
+// +kubebuilder:rbac:groups=discovery.k8s.io,namespace=privatellm-system,resources=endpointslices,verbs=list;watch
 
 var (
 	autoscalerDesired = prometheus.NewGaugeVec(prometheus.GaugeOpts{

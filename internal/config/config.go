@@ -48,7 +48,8 @@ type GatewayConfig struct {
 	// ready to call the API.
 	URL string `json:"url,omitempty"`
 	// Service is the gateway's Service, "namespace/name": the autoscaler reads the metrics of its ready endpoints
-	// (port "metrics") to wake models at zero replicas and to keep running ones from going to zero.
+	// (port "metrics") to wake models at zero replicas and to keep running ones from going to zero. The operator's
+	// RBAC lets it read EndpointSlices in its own namespace, where config/default and the chart put the gateway.
 	Service string `json:"service,omitempty"`
 	// MetricsURLs are the gateway replicas' metrics pages, for a gateway that does not run as pods of the cluster
 	// (the simulated cluster's): used instead of Service.

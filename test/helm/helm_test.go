@@ -17,6 +17,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
@@ -127,6 +128,18 @@ func find[T any](t testing.TB, objs []*unstructured.Unstructured, kind string) [
 	return out
 }
 
+// managerDeployment is the operator's Deployment among the rendered objects (the gateway has its own).
+func managerDeployment(t testing.TB, objs []*unstructured.Unstructured) *appsv1.Deployment {
+	t.Helper()
+	for _, d := range find[appsv1.Deployment](t, objs, "Deployment") {
+		if d.Name == release {
+			return d
+		}
+	}
+	t.Fatalf("no Deployment %s rendered", release)
+	return nil
+}
+
 func one[T any](t testing.TB, objs []*unstructured.Unstructured, kind string) *T {
 	t.Helper()
 	found := find[T](t, objs, kind)
@@ -162,6 +175,66 @@ func TestLint(t *testing.T) {
 }
 
 // TestTemplateGolden compares helm template with testdata/<values>.golden.yaml (without the CRD, which
+// TestChartCRDIsConfigCRD checks). go test ./test/helm -run TestTemplateGolden -update rewrites them.
+func TestTemplateGolden(t *testing.T) {
+	for _, vs := range valueSets {
+		t.Run(vs.name, func(t *testing.T) {
+			got := render(t, append(valuesArgs(vs.values), "--set", "crds.enabled=false")...)
+			golden := filepath.Join("testdata", vs.name+".golden.yaml")
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./test/helm -run TestTemplateGolden -update)", err)
+			}
+			if got != string(want) {
+				t.Errorf("helm template differs from %s (review, then rerun with -update):\n%s", golden, lineDiff(string(want), got))
+			}
+		})
+	}
+}
+
+// TestChartInSync runs hack/sync-chart.sh into a copy of the chart's generated files: the committed chart must
+// be what config/ generates (make manifests runs the script).
+func TestChartInSync(t *testing.T) {
+	tmp := t.TempDir()
+	cmd := exec.Command(filepath.Join(repoRoot, "hack", "sync-chart.sh"), tmp)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("hack/sync-chart.sh: %v\n%s", err, out)
+	}
+	generated, err := filepath.Glob(filepath.Join(tmp, "*", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	crds, err := filepath.Glob(filepath.Join(tmp, "templates", "crds", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	generated = append(generated, crds...)
+	committed, err := filepath.Glob(filepath.Join(chartDir, "templates", "crds", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(crds) == 0 || len(committed) != len(crds) {
+		t.Errorf("the chart has %d CRD templates, config/crd/bases makes %d", len(committed), len(crds))
+	}
+	for _, g := range generated {
+		rel, _ := filepath.Rel(tmp, g)
+		want, err := os.ReadFile(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(filepath.Join(chartDir, rel))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("charts/privatellm/%s is out of sync with config/ (run make manifests or hack/sync-chart.sh): %v", rel, err)
+		}
+	}
+}
+
 // TestChartCRDIsConfigCRD checks the rendered CRDs against config/crd/bases: the same objects, each with the keep
 // policy.
 func TestChartCRDIsConfigCRD(t *testing.T) {
@@ -241,7 +314,7 @@ func configRBAC(t *testing.T) (cluster, self []rbacv1.PolicyRule) {
 func TestRBACIsConfigRBAC(t *testing.T) {
 	want, wantSelf := configRBAC(t)
 	namespaced := map[string]bool{"pods": true, "services": true, "deployments": true, "events": true, "secrets": true,
-		"configmaps": true, "llmdeployments": true, "llmdeployments/status": true, "llmdeployments/finalizers": true, "apikeys": true, "apikeys/status": true, "apikeys/finalizers": true}
+		"configmaps": true, "llmdeployments": true, "llmdeployments/status": true, "llmdeployments/finalizers": true, "apikeys": true, "apikeys/status": true, "apikeys/finalizers": true, "networkpolicies": true, "endpointslices": true}
 
 	objs := objects(t, render(t))
 	var manager *rbacv1.ClusterRole
@@ -365,32 +438,37 @@ func writeOnly(verbs []string) bool {
 	return true
 }
 
-// TestPodSecurityRestricted checks the manager pod against the "restricted" Pod Security Standard; the
-// install test also runs it in a namespace that enforces it.
+// TestPodSecurityRestricted checks the manager's and the gateway's pods against the "restricted" Pod Security
+// Standard; the install test also runs the manager in a namespace that enforces it.
 func TestPodSecurityRestricted(t *testing.T) {
 	for _, vs := range valueSets {
-		d := one[appsv1.Deployment](t, objects(t, render(t, valuesArgs(vs.values)...)), "Deployment")
-		pod := d.Spec.Template.Spec
-		if len(pod.Containers) != 1 {
-			t.Fatalf("%s: %d containers", vs.name, len(pod.Containers))
+		for _, d := range find[appsv1.Deployment](t, objects(t, render(t, valuesArgs(vs.values)...)), "Deployment") {
+			checkRestricted(t, vs.name+"/"+d.Name, d.Spec.Template.Spec)
 		}
-		c := pod.Containers[0]
-		sc, psc := c.SecurityContext, pod.SecurityContext
-		switch {
-		case psc == nil || psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot:
-			t.Errorf("%s: pod runAsNonRoot not set", vs.name)
-		case psc.SeccompProfile == nil || psc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault:
-			t.Errorf("%s: pod seccompProfile is not RuntimeDefault", vs.name)
-		case sc == nil || sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation:
-			t.Errorf("%s: allowPrivilegeEscalation not false", vs.name)
-		case sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem:
-			t.Errorf("%s: root filesystem not read-only", vs.name)
-		case sc.Capabilities == nil || !reflect.DeepEqual(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) || len(sc.Capabilities.Add) > 0:
-			t.Errorf("%s: capabilities %v, want all dropped", vs.name, sc.Capabilities)
-		}
-		if pod.EnableServiceLinks == nil || *pod.EnableServiceLinks {
-			t.Errorf("%s: enableServiceLinks not false", vs.name)
-		}
+	}
+}
+
+func checkRestricted(t *testing.T, name string, pod corev1.PodSpec) {
+	t.Helper()
+	if len(pod.Containers) != 1 {
+		t.Fatalf("%s: %d containers", name, len(pod.Containers))
+	}
+	c := pod.Containers[0]
+	sc, psc := c.SecurityContext, pod.SecurityContext
+	switch {
+	case psc == nil || psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot:
+		t.Errorf("%s: pod runAsNonRoot not set", name)
+	case psc.SeccompProfile == nil || psc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault:
+		t.Errorf("%s: pod seccompProfile is not RuntimeDefault", name)
+	case sc == nil || sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation:
+		t.Errorf("%s: allowPrivilegeEscalation not false", name)
+	case sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem:
+		t.Errorf("%s: root filesystem not read-only", name)
+	case sc.Capabilities == nil || !reflect.DeepEqual(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) || len(sc.Capabilities.Add) > 0:
+		t.Errorf("%s: capabilities %v, want all dropped", name, sc.Capabilities)
+	}
+	if pod.EnableServiceLinks == nil || *pod.EnableServiceLinks {
+		t.Errorf("%s: enableServiceLinks not false", name)
 	}
 }
 
@@ -416,7 +494,7 @@ func TestManagerArgs(t *testing.T) {
 			[]string{"--metrics-secure"}, appsv1.RecreateDeploymentStrategyType},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d := one[appsv1.Deployment](t, objects(t, render(t, tc.args...)), "Deployment")
+			d := managerDeployment(t, objects(t, render(t, tc.args...)))
 			args := strings.Join(d.Spec.Template.Spec.Containers[0].Args, " ")
 			for _, w := range tc.want {
 				if !strings.Contains(args, w) {
@@ -466,8 +544,8 @@ func TestOperatorConfig(t *testing.T) {
 		}
 	}
 	// A config change rolls the operator: the pod template carries the config's checksum.
-	a := one[appsv1.Deployment](t, objects(t, render(t)), "Deployment")
-	b := one[appsv1.Deployment](t, objects(t, render(t, "--set", "operatorConfig.stallGracePeriod=3m")), "Deployment")
+	a := managerDeployment(t, objects(t, render(t)))
+	b := managerDeployment(t, objects(t, render(t, "--set", "operatorConfig.stallGracePeriod=3m")))
 	if a.Spec.Template.Annotations["checksum/config"] == b.Spec.Template.Annotations["checksum/config"] {
 		t.Error("a config change does not change the pod template")
 	}
@@ -550,4 +628,87 @@ func lineDiff(want, got string) string {
 		}
 	}
 	return b.String()
+}
+
+// TestGateway: with gateway.enabled the chart installs the gateway with the rules of config/gateway/role.yaml
+// (nothing on Secrets), a Service with the API and metrics ports, a PodDisruptionBudget, and tells the operator
+// where it is (gateway.url for the keys' Secrets, gateway.service for scale from zero, the NetworkPolicy peers).
+func TestGateway(t *testing.T) {
+	if objs := objects(t, render(t)); len(find[appsv1.Deployment](t, objs, "Deployment")) != 1 {
+		t.Error("the gateway is installed by default")
+	}
+	objs := objects(t, render(t, valuesArgs("testdata/values-ha-namespaced.yaml")...))
+	name := release + "-gateway"
+
+	raw, err := os.ReadFile(filepath.Join(repoRoot, "config", "gateway", "role.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want rbacv1.ClusterRole
+	if err := yaml.Unmarshal(raw, &want); err != nil {
+		t.Fatal(err)
+	}
+	var role *rbacv1.ClusterRole
+	for _, cr := range find[rbacv1.ClusterRole](t, objs, "ClusterRole") {
+		if cr.Name == name {
+			role = cr
+		}
+	}
+	if role == nil || !reflect.DeepEqual(role.Rules, want.Rules) {
+		t.Fatalf("the gateway's ClusterRole does not carry the rules of config/gateway/role.yaml: %+v", role)
+	}
+	for _, r := range role.Rules {
+		for _, res := range r.Resources {
+			if res == "secrets" || res == "configmaps" {
+				t.Errorf("the gateway may read %s: %v", res, r)
+			}
+		}
+	}
+	bound := false
+	for _, b := range find[rbacv1.ClusterRoleBinding](t, objs, "ClusterRoleBinding") {
+		if b.Name == name && b.RoleRef.Name == name && len(b.Subjects) == 1 && b.Subjects[0].Name == name && b.Subjects[0].Namespace == namespace {
+			bound = true
+		}
+	}
+	if !bound {
+		t.Error("the gateway's ClusterRole is not bound to its ServiceAccount")
+	}
+
+	var gw *appsv1.Deployment
+	for _, d := range find[appsv1.Deployment](t, objs, "Deployment") {
+		if d.Name == name {
+			gw = d
+		}
+	}
+	if gw == nil || *gw.Spec.Replicas != 3 || gw.Spec.Template.Spec.ServiceAccountName != name {
+		t.Fatalf("gateway Deployment %+v", gw)
+	}
+	args := strings.Join(gw.Spec.Template.Spec.Containers[0].Args, " ")
+	if !strings.Contains(args, "--replicas=3") || gw.Spec.Template.Spec.Containers[0].Command[0] != "/gateway" {
+		t.Errorf("gateway command %v %s: each replica must know its share of the limits", gw.Spec.Template.Spec.Containers[0].Command, args)
+	}
+	var svc *corev1.Service
+	for _, s := range find[corev1.Service](t, objs, "Service") {
+		if s.Name == name {
+			svc = s
+		}
+	}
+	if svc == nil || len(svc.Spec.Ports) != 2 || svc.Spec.Ports[1].Name != "metrics" || svc.Spec.Selector["app.kubernetes.io/component"] != "gateway" {
+		t.Errorf("gateway Service %+v", svc)
+	}
+	if pdbs := find[policyv1.PodDisruptionBudget](t, objs, "PodDisruptionBudget"); len(pdbs) != 1 || pdbs[0].Name != name {
+		t.Errorf("gateway PodDisruptionBudget: %d", len(pdbs))
+	}
+
+	cfg, err := config.Parse([]byte(one[corev1.ConfigMap](t, objs, "ConfigMap").Data["operator-config.yaml"]))
+	if err != nil {
+		t.Fatalf("the operator refuses the chart's config: %v", err)
+	}
+	g := cfg.Gateway
+	if g.URL != "http://"+name+"."+namespace+".svc:80/v1" || g.Service != namespace+"/"+name || g.NetworkPolicy == nil || len(g.NetworkPolicy.AllowFrom) != 2 {
+		t.Fatalf("operator config gateway %+v", g)
+	}
+	if g.NetworkPolicy.AllowFrom[0].Labels["app.kubernetes.io/component"] != gw.Spec.Template.Labels["app.kubernetes.io/component"] {
+		t.Errorf("the NetworkPolicy admits %v, the gateway pods have %v", g.NetworkPolicy.AllowFrom[0].Labels, gw.Spec.Template.Labels)
+	}
 }

@@ -103,6 +103,37 @@ stallGracePeriod: {{ .Values.operatorConfig.stallGracePeriod | quote }}
 admission:
   {{- toYaml . | nindent 2 }}
 {{- end }}
+{{- if .Values.gateway.enabled }}
+gateway:
+  url: {{ printf "http://%s.%s.svc:%v/v1" (include "privatellm.gatewayName" .) .Release.Namespace .Values.gateway.service.port | quote }}
+  service: {{ printf "%s/%s" .Release.Namespace (include "privatellm.gatewayName" .) | quote }}
+  {{- if .Values.gateway.networkPolicy.enabled }}
+  networkPolicy:
+    allowFrom:
+    - namespace: {{ .Release.Namespace | quote }}
+      labels:
+        {{- include "privatellm.gatewaySelectorLabels" . | nindent 8 }}
+    - namespace: {{ .Release.Namespace | quote }}
+      labels:
+        {{- include "privatellm.selectorLabels" . | nindent 8 }}
+  {{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+The gateway's name (Deployment, Service, ServiceAccount, RBAC).
+*/}}
+{{- define "privatellm.gatewayName" -}}
+{{- printf "%s-gateway" (include "privatellm.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Labels that select the gateway's pods.
+*/}}
+{{- define "privatellm.gatewaySelectorLabels" -}}
+app.kubernetes.io/name: {{ include "privatellm.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: gateway
 {{- end }}
 
 {{/*
