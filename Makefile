@@ -151,6 +151,10 @@ demo: ## The main job: the operator on a local simulated GPU cluster with the sa
 demo-down: ## Stop the demo's operator and cluster.
 	hack/demo.sh down
 
+.PHONY: bench-gateway
+bench-gateway: ## Gateway benchmark: added latency, requests/s on one core, memory per open stream (engine-sim backends).
+	go run ./test/bench-gateway $(BENCH_GATEWAY_ARGS)
+
 .PHONY: bench
 bench: k8s-bins ## Control-plane benchmark: N LLMDeployments vs N plain Deployments on the simulated cluster.
 	PRIVATELLM_K8S_BIN_DIR=$(K8S_BIN_DIR) go run ./test/bench $(BENCH_ARGS)

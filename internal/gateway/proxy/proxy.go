@@ -24,6 +24,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -109,8 +110,8 @@ func New(o Options) *Gateway {
 }
 
 // NewTransport is the default transport to the engines: many idle connections per replica (streams are long and
-// many), no compression (it would delay events), dial and TLS timeouts but no response timeout (the proxy's idle
-// timeout covers it).
+// many), no compression (it would delay events), small connection buffers (memory per open stream), a dial
+// timeout but no response timeout (the proxy's idle timeout covers it).
 func NewTransport() *http.Transport {
 	return &http.Transport{
 		Proxy:                 nil,
@@ -121,6 +122,10 @@ func NewTransport() *http.Transport {
 		DisableCompression:    true,
 		ExpectContinueTimeout: 0,
 		ForceAttemptHTTP2:     false,
+		// Small buffers: every open stream holds a connection's (the default is 4 KiB each). Request bodies are
+		// written in one piece; events are read through the stream's own copy buffer.
+		WriteBufferSize: 1 << 10,
+		ReadBufferSize:  2 << 10,
 	}
 }
 
@@ -508,7 +513,9 @@ func (g *Gateway) stream(w http.ResponseWriter, c *call, resp *http.Response, bo
 		f.Flush()
 	}
 	meter := openai.NewStreamMeter(w, flush, strip, openai.WithClock(g.o.Now))
-	_, copyErr := io.Copy(meter, body)
+	buf := copyBuffers.Get().(*[]byte)
+	_, copyErr := io.CopyBuffer(meter, body, *buf)
+	copyBuffers.Put(buf)
 	closeErr := meter.Close()
 	usage, ok := meter.Usage()
 	g.meterStream(c, meter, usage, ok)
@@ -521,6 +528,10 @@ func (g *Gateway) stream(w http.ResponseWriter, c *call, resp *http.Response, bo
 	}
 	return int64(meter.ContentChunks())
 }
+
+// copyBuffers are the buffers streams are copied through: 4 KiB holds several events (the meter keeps a partial
+// one), where io.Copy would allocate 32 KiB per open stream.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 4<<10); return &b }}
 
 // whole copies a complete answer and reads its usage.
 func (g *Gateway) whole(w http.ResponseWriter, c *call, resp *http.Response, body io.Reader, req openai.Request) int64 {
