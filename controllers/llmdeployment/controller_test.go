@@ -519,13 +519,18 @@ func TestNetworkPolicyAdmitsOnlyThePeers(t *testing.T) {
 		{Namespace: "privatellm-system", Labels: map[string]string{"app.kubernetes.io/name": "privatellm"}},
 	}}
 	fenced := &Reconciler{Client: reconciler.Client, Scheme: testScheme, Config: cfg, applier: apply.New(reconciler.Client), APIReader: k8sClient}
-	if _, err := fenced.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKey{Namespace: ns, Name: "fenced"}}); err != nil {
-		t.Fatal(err)
-	}
+	// The reconciler reads through the manager's cache, which sees the new object a moment after the API server
+	// does: reconcile until the policy exists.
 	np := &networkingv1.NetworkPolicy{}
-	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "fenced"}, np); err != nil {
-		t.Fatalf("no NetworkPolicy: %v", err)
-	}
+	testutil.Eventually(t, waitFor, func() error {
+		if _, err := fenced.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKey{Namespace: ns, Name: "fenced"}}); err != nil {
+			return err
+		}
+		if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "fenced"}, np); err != nil {
+			return fmt.Errorf("no NetworkPolicy: %w", err)
+		}
+		return nil
+	})
 	l := get(t, &v1.LLMDeployment{}, ns, "fenced")
 	if ref := metav1.GetControllerOf(np); ref == nil || ref.UID != l.UID {
 		t.Errorf("NetworkPolicy not owned by the LLMDeployment: %+v", np.OwnerReferences)
