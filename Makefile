@@ -72,7 +72,7 @@ test-unit: ## Unit tests: engines, renderers, status (no API server).
 
 .PHONY: test-integration
 test-integration: envtest-bins ## Integration tests against a real kube-apiserver and etcd (envtest).
-	KUBEBUILDER_ASSETS=$(K8S_BIN_DIR) PRIVATELLM_REQUIRE_ENVTEST=1 go test $(GO_TEST_FLAGS) ./controllers/... ./internal/webhook/...
+	KUBEBUILDER_ASSETS=$(K8S_BIN_DIR) PRIVATELLM_REQUIRE_ENVTEST=1 go test $(GO_TEST_FLAGS) ./controllers/... ./internal/webhook/... ./internal/gateway/feed/...
 
 .PHONY: test-e2e
 test-e2e: k8s-bins ## End-to-end tests on the simulated GPU cluster (scheduler, controller-manager, kwok GPU nodes).

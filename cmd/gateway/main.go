@@ -9,6 +9,7 @@ import (
 	"flag"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -28,13 +29,14 @@ import (
 )
 
 func main() {
-	var listen, metricsAddr, probeAddr string
+	var listen, metricsAddr, probeAddr, peersService string
 	var replicas, maxQueue int
 	var idle, maxWait time.Duration
 	flag.StringVar(&listen, "listen-address", ":8080", "Address of the OpenAI-compatible API.")
 	flag.StringVar(&metricsAddr, "metrics-bind-address", ":9090", "Address of the Prometheus metrics; 0 disables them.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address of /healthz and /readyz.")
-	flag.IntVar(&replicas, "replicas", 1, "Number of gateway replicas: each enforces this share of every limit.")
+	flag.IntVar(&replicas, "replicas", 1, "Number of gateway replicas: each enforces this share of every limit (when --peers-service is unset, or until its endpoints are known).")
+	flag.StringVar(&peersService, "peers-service", "", "The gateway's own Service, namespace/name: the replicas are counted from its EndpointSlices, so each enforces its share of every limit however many there are.")
 	flag.IntVar(&maxQueue, "max-queue", 1000, "Requests that may wait for a ready replica of one model.")
 	flag.DurationVar(&idle, "idle-timeout", 5*time.Minute, "Cut an upstream that sends nothing for this long (there is no total timeout).")
 	flag.DurationVar(&maxWait, "max-wait", 10*time.Minute, "Longest wait for a first ready replica (the model's startupTimeout when shorter).")
@@ -61,13 +63,27 @@ func main() {
 		log.Error(err, "Unable to watch the cluster")
 		os.Exit(1)
 	}
+	share := func() int { return replicas }
+	if peersService != "" {
+		ns, name, ok := strings.Cut(peersService, "/")
+		if !ok || ns == "" || name == "" {
+			log.Error(nil, "--peers-service must be namespace/name", "value", peersService)
+			os.Exit(1)
+		}
+		peers, err := feed.WatchPeers(ctx, mgr, ns, name)
+		if err != nil {
+			log.Error(err, "Unable to count the gateway's replicas")
+			os.Exit(1)
+		}
+		share = func() int { return peers.Count(replicas) }
+	}
 	m, err := proxy.NewMetrics(metrics.Registry)
 	if err != nil {
 		log.Error(err, "Unable to register the metrics")
 		os.Exit(1)
 	}
 	handler := proxy.New(proxy.Options{
-		Catalog: cat, Limiter: limit.New(nil), Metrics: m, Replicas: func() int { return replicas },
+		Catalog: cat, Limiter: limit.New(nil), Metrics: m, Replicas: share,
 		IdleTimeout: idle, MaxQueue: maxQueue, MaxWait: maxWait, Log: log,
 	})
 	synced := func(*http.Request) error {
