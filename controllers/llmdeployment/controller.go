@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
@@ -46,6 +47,8 @@ type Reconciler struct {
 	APIReader client.Reader
 
 	applier *apply.Applier
+	// inferencePools is true when the config asks for InferencePools and their CRD is installed (SetupWithManager).
+	inferencePools bool
 }
 
 // +kubebuilder:rbac:groups=serving.privatellm.dev,resources=llmdeployments,verbs=get;list;watch
@@ -54,6 +57,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;patch
 // +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;create;patch
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies,verbs=get;list;watch;create;patch
+// +kubebuilder:rbac:groups=inference.networking.k8s.io,resources=inferencepools,verbs=get;list;watch;create;patch
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=nodes,verbs=list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
@@ -67,6 +71,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 			r.applier.Forget("Deployment", req.Namespace, req.Name)
 			r.applier.Forget("Service", req.Namespace, req.Name)
 			r.applier.Forget("NetworkPolicy", req.Namespace, req.Name)
+			r.applier.Forget(render.InferencePoolGVK.Kind, req.Namespace, req.Name)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -98,6 +103,10 @@ func (r *Reconciler) renderPhase(_ context.Context, s *scope) outcome {
 		s.networkPolicy = render.NetworkPolicy(s.llm, plan, peers(np))
 		children = append(children, s.networkPolicy)
 	}
+	if r.inferencePools {
+		s.inferencePool = render.InferencePool(s.llm, plan, endpointPicker(s.llm, r.Config.InferencePool))
+		children = append(children, s.inferencePool)
+	}
 	for _, obj := range children {
 		if err := controllerutil.SetControllerReference(s.llm, obj, r.Scheme); err != nil {
 			return failed(fmt.Errorf("owner reference: %w", err))
@@ -117,6 +126,15 @@ func (r *Reconciler) observePhase(ctx context.Context, s *scope) outcome {
 	}
 	s.pods = pods
 	return done()
+}
+
+// endpointPicker is the EPP Service the LLMDeployment's InferencePool names; nil when the config names none.
+func endpointPicker(llm *servingv1alpha1.LLMDeployment, c *config.InferencePoolConfig) *render.EndpointPicker {
+	if c == nil || c.EndpointPicker == nil {
+		return nil
+	}
+	e := c.EndpointPicker
+	return &render.EndpointPicker{Service: llm.Name + e.ServiceSuffix, Port: e.Port, FailureMode: e.FailureMode}
 }
 
 // peers are the pods the NetworkPolicy admits.
@@ -152,7 +170,25 @@ func (r *Reconciler) applyPhase(ctx context.Context, s *scope) outcome {
 		ctrl.LoggerFrom(ctx).V(1).Info("Applied Deployment", "deployment", klog.KObj(s.deployment))
 	}
 	s.live = out.(*appsv1.Deployment)
+	if s.inferencePool != nil {
+		// Last: the pool is another way in to pods that are already protected and serving.
+		live := inferencePoolMeta()
+		if _, _, err := r.applier.Apply(ctx, s.inferencePool, r.getOrNil(ctx, client.ObjectKeyFromObject(s.inferencePool), live)); err != nil {
+			if apierrors.IsInvalid(err) {
+				return stalled(servingv1alpha1.ReasonApplyFailed, "the API server refuses the InferencePool the operator config asks for: "+
+					truncate(err.Error(), 600)+"; the InferencePool CRD before v1.6 requires an endpoint picker: set inferencePool.endpointPicker in the operator config, or upgrade the CRD")
+			}
+			return applyFailed(err)
+		}
+	}
 	return done()
+}
+
+// inferencePoolMeta is an empty InferencePool as the cache holds it: its metadata only, enough for the applier.
+func inferencePoolMeta() *metav1.PartialObjectMetadata {
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(render.InferencePoolGVK)
+	return m
 }
 
 // forbiddenRetry is how soon an apply the API server forbade is tried again: RBAC or an admission policy may be
@@ -286,6 +322,14 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&corev1.Service{})
 	if r.Config.Gateway.NetworkPolicy != nil {
 		b = b.Owns(&networkingv1.NetworkPolicy{})
+	}
+	if r.Config.InferencePool != nil {
+		if _, err := mgr.GetRESTMapper().RESTMapping(render.InferencePoolGVK.GroupKind(), render.InferencePoolGVK.Version); err != nil {
+			mgr.GetLogger().Error(err, "The operator config asks for InferencePools, but their CRD (inference.networking.k8s.io/v1) is not installed: no pools are published; install the CRD and restart the operator")
+		} else {
+			r.inferencePools = true
+			b = b.Owns(inferencePoolMeta())
+		}
 	}
 	return b.
 		Watches(&corev1.Pod{}, podToOwner).

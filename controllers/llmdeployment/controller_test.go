@@ -14,6 +14,7 @@ import (
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -546,4 +547,69 @@ func TestNetworkPolicyAdmitsOnlyThePeers(t *testing.T) {
 			t.Errorf("peer %+v must name the namespace and the pods", from)
 		}
 	}
+}
+
+// TestInferencePoolIsPublished: with inferencePool in the operator config and the CRD installed, each
+// LLMDeployment gets an InferencePool, owned by it and accepted by the CRD's schema, that selects its engine pods on
+// the engine's port and names the model's own endpoint picker.
+func TestInferencePoolIsPublished(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	if err := k8sClient.Create(ctx, sampleLLM(ns, "pooled")); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig
+	cfg.InferencePool = &config.InferencePoolConfig{EndpointPicker: &config.EndpointPickerConfig{ServiceSuffix: "-epp", Port: 9002, FailureMode: "FailClose"}}
+	var applies atomic.Int32
+	counting := interceptor.NewClient(noWatch{reconciler.Client}, interceptor.Funcs{
+		Apply: func(ctx context.Context, c client.WithWatch, obj runtime.ApplyConfiguration, opts ...client.ApplyOption) error {
+			applies.Add(1)
+			return c.Apply(ctx, obj, opts...)
+		},
+	})
+	pooled := &Reconciler{Client: counting, Scheme: testScheme, Config: cfg, applier: apply.New(counting), APIReader: k8sClient, inferencePools: true}
+	pool := &unstructured.Unstructured{}
+	pool.SetGroupVersionKind(render.InferencePoolGVK)
+	testutil.Eventually(t, waitFor, func() error {
+		if _, err := pooled.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKey{Namespace: ns, Name: "pooled"}}); err != nil {
+			return err
+		}
+		if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "pooled"}, pool); err != nil {
+			return fmt.Errorf("no InferencePool: %w", err)
+		}
+		return nil
+	})
+	l := get(t, &v1.LLMDeployment{}, ns, "pooled")
+	if ref := metav1.GetControllerOf(pool); ref == nil || ref.UID != l.UID {
+		t.Errorf("InferencePool not owned by the LLMDeployment: %+v", pool.GetOwnerReferences())
+	}
+	svc := get(t, &corev1.Service{}, ns, "pooled")
+	sel, _, _ := unstructured.NestedStringMap(pool.Object, "spec", "selector", "matchLabels")
+	if !equality.Semantic.DeepEqual(sel, svc.Spec.Selector) {
+		t.Errorf("pool selects %v, the Service %v", sel, svc.Spec.Selector)
+	}
+	ports, _, _ := unstructured.NestedSlice(pool.Object, "spec", "targetPorts")
+	if len(ports) != 1 || ports[0].(map[string]any)["number"] != int64(8000) {
+		t.Errorf("targetPorts %v, want the engine's port 8000", ports)
+	}
+	// The API server defaulted the reference's kind: what it holds is a valid v1 pool.
+	kind, _, _ := unstructured.NestedString(pool.Object, "spec", "endpointPickerRef", "kind")
+	name, _, _ := unstructured.NestedString(pool.Object, "spec", "endpointPickerRef", "name")
+	if kind != "Service" || name != "pooled-epp" {
+		t.Errorf("endpointPickerRef names %s %q, want Service pooled-epp", kind, name)
+	}
+	if got := get(t, &v1.LLMDeployment{}, ns, "pooled"); meta.IsStatusConditionTrue(got.Status.Conditions, v1.ConditionStalled) {
+		t.Errorf("publishing the pool stalled the model: %+v", got.Status.Conditions)
+	}
+	// Once the cache holds what was applied, a pass over the unchanged object applies nothing, the pool included.
+	testutil.Eventually(t, waitFor, func() error {
+		applies.Store(0)
+		if _, err := pooled.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKey{Namespace: ns, Name: "pooled"}}); err != nil {
+			return err
+		}
+		if n := applies.Load(); n != 0 {
+			return fmt.Errorf("a pass over an unchanged object sent %d applies", n)
+		}
+		return nil
+	})
 }

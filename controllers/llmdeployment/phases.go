@@ -8,6 +8,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	servingv1alpha1 "github.com/privatellm/privatellm/api/v1alpha1"
@@ -36,6 +37,8 @@ type scope struct {
 	deployment *appsv1.Deployment
 	// networkPolicy is the desired NetworkPolicy; nil when the operator config asks for none.
 	networkPolicy *networkingv1.NetworkPolicy
+	// inferencePool is the desired InferencePool; nil unless the operator config asks for one and the CRD exists.
+	inferencePool *unstructured.Unstructured
 	// live is the Deployment as the cache had it before the pass, nil when none (observe phase); after the apply
 	// phase, the applied Deployment.
 	live *appsv1.Deployment

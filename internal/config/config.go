@@ -10,6 +10,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
 
 	v1 "github.com/privatellm/privatellm/api/v1alpha1"
@@ -39,6 +40,35 @@ type OperatorConfig struct {
 
 	// Gateway is what the operator tells API key owners about the gateway.
 	Gateway GatewayConfig `json:"gateway,omitempty"`
+
+	// InferencePool, when set, has the operator publish one Gateway API Inference Extension InferencePool
+	// (inference.networking.k8s.io/v1) per LLMDeployment, selecting its engine pods on the engine's port, so that
+	// a Gateway API implementation (Istio, agentgateway, NGINX Gateway Fabric, …) can route to the models too. The
+	// InferencePool CRD must be installed when the operator starts; without it the operator logs that pools are
+	// not published and carries on. Requests that take that path bypass privatellm's gateway: its keys, limits and
+	// metering apply only to traffic through it (and gateway.networkPolicy must admit the other gateway's pods).
+	InferencePool *InferencePoolConfig `json:"inferencePool,omitempty"`
+}
+
+// InferencePoolConfig says how the published InferencePools name their endpoint picker.
+type InferencePoolConfig struct {
+	// EndpointPicker is the endpoint picker (EPP) extension of each pool. The InferencePool CRD before v1.6 requires
+	// one; from v1.6 a pool may go without, and the Gateway API implementation then balances over the pods itself.
+	// Left out, pools name none.
+	EndpointPicker *EndpointPickerConfig `json:"endpointPicker,omitempty"`
+}
+
+// EndpointPickerConfig names the EPP Service of each pool. An EPP serves a single pool, so every LLMDeployment has
+// its own: the Service <LLMDeployment name><serviceSuffix> in the LLMDeployment's namespace (the upstream
+// inferencepool chart names it <release>-epp).
+type EndpointPickerConfig struct {
+	// ServiceSuffix is appended to the LLMDeployment's name to form the EPP Service's name. Default "-epp".
+	ServiceSuffix string `json:"serviceSuffix,omitempty"`
+	// Port is the EPP Service's ext-proc port. Default 9002.
+	Port int32 `json:"port,omitempty"`
+	// FailureMode is what the Gateway does when the EPP does not answer: FailClose (refuse the request, the
+	// default) or FailOpen (route it anyway).
+	FailureMode string `json:"failureMode,omitempty"`
 }
 
 // GatewayConfig describes the OpenAI-compatible gateway, when it is installed.
@@ -221,6 +251,27 @@ func Parse(raw []byte) (OperatorConfig, error) {
 			if p.Namespace == "" || len(p.Labels) == 0 {
 				return OperatorConfig{}, fmt.Errorf("operator config: gateway.networkPolicy.allowFrom[%d] needs a namespace and labels of the pods", i)
 			}
+		}
+	}
+	if p := c.InferencePool; p != nil && p.EndpointPicker != nil {
+		e := p.EndpointPicker
+		if e.ServiceSuffix == "" {
+			e.ServiceSuffix = "-epp"
+		}
+		if e.Port == 0 {
+			e.Port = 9002
+		}
+		if e.FailureMode == "" {
+			e.FailureMode = "FailClose"
+		}
+		if e.Port < 1 || e.Port > 65535 {
+			return OperatorConfig{}, fmt.Errorf("operator config: inferencePool.endpointPicker.port %d must be a port number (1-65535)", e.Port)
+		}
+		if e.FailureMode != "FailClose" && e.FailureMode != "FailOpen" {
+			return OperatorConfig{}, fmt.Errorf("operator config: inferencePool.endpointPicker.failureMode %q must be FailClose or FailOpen", e.FailureMode)
+		}
+		if errs := validation.IsDNS1123Label("a" + e.ServiceSuffix); len(errs) > 0 {
+			return OperatorConfig{}, fmt.Errorf("operator config: inferencePool.endpointPicker.serviceSuffix %q must make Service names (lower-case letters, digits, '-'): %s", e.ServiceSuffix, strings.Join(errs, "; "))
 		}
 	}
 	for _, u := range c.Gateway.MetricsURLs {

@@ -40,6 +40,9 @@ func TestParseRejects(t *testing.T) {
 		"metrics URL not http":   {"gateway: {metricsURLs: [\"10.0.0.1:9090\"]}", "gateway.metricsURLs"},
 		"network policy, no one": {"gateway: {networkPolicy: {allowFrom: []}}", "must list the gateway's pods"},
 		"network policy peer":    {"gateway: {networkPolicy: {allowFrom: [{namespace: x}]}}", "allowFrom[0] needs a namespace and labels"},
+		"EPP failure mode":       {"inferencePool: {endpointPicker: {failureMode: Retry}}", "must be FailClose or FailOpen"},
+		"EPP port":               {"inferencePool: {endpointPicker: {port: 70000}}", "must be a port number"},
+		"EPP suffix":             {"inferencePool: {endpointPicker: {serviceSuffix: _EPP}}", "must make Service names"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := config.Parse([]byte(tc.yaml))
@@ -65,5 +68,19 @@ func TestDefaultsFillGaps(t *testing.T) {
 		if images[name].GPU == "" {
 			t.Errorf("EngineImages has no image for %s", name)
 		}
+	}
+}
+
+func TestInferencePoolDefaults(t *testing.T) {
+	c, err := config.Parse([]byte("inferencePool: {endpointPicker: {}}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := c.InferencePool.EndpointPicker; e.ServiceSuffix != "-epp" || e.Port != 9002 || e.FailureMode != "FailClose" {
+		t.Errorf("endpointPicker defaults %+v, want the upstream chart's -epp, 9002, FailClose", e)
+	}
+	c, err = config.Parse([]byte("inferencePool: {}"))
+	if err != nil || c.InferencePool == nil || c.InferencePool.EndpointPicker != nil {
+		t.Errorf("inferencePool: {} = %+v, %v; want pools without an endpoint picker", c.InferencePool, err)
 	}
 }

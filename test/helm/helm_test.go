@@ -17,6 +17,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -566,6 +567,10 @@ func TestSchemaRejectsBadValues(t *testing.T) {
 		{"--set", "unknownValue=1"},
 		{"--set", "metrics.port=70000"},
 		{"--set", "leaderElection.enabled=maybe"},
+		{"--set", "gateway.enabled=true", "--set", "gateway.httpRoute.enabled=true"},
+		{"--set", "gateway.ingress.tls[0].hosts={a}"},
+		{"--set", "operatorConfig.inferencePool.enabled=true", "--set", "operatorConfig.inferencePool.endpointPicker.failureMode=Retry"},
+		{"--set", "operatorConfig.inferencePool.endpointPicker.serviceSuffix=_EPP"},
 	} {
 		args := append([]string{"template", release, chartDir, "--namespace", namespace}, bad...)
 		if out, err := helm(t, "", args...); err == nil {
@@ -684,7 +689,7 @@ func TestGateway(t *testing.T) {
 		t.Fatalf("gateway Deployment %+v", gw)
 	}
 	args := strings.Join(gw.Spec.Template.Spec.Containers[0].Args, " ")
-	if !strings.Contains(args, "--replicas=3") || gw.Spec.Template.Spec.Containers[0].Command[0] != "/gateway" {
+	if !strings.Contains(args, "--replicas=3") || !strings.Contains(args, "--peers-service="+namespace+"/"+name) || gw.Spec.Template.Spec.Containers[0].Command[0] != "/gateway" {
 		t.Errorf("gateway command %v %s: each replica must know its share of the limits", gw.Spec.Template.Spec.Containers[0].Command, args)
 	}
 	var svc *corev1.Service
@@ -710,5 +715,38 @@ func TestGateway(t *testing.T) {
 	}
 	if g.NetworkPolicy.AllowFrom[0].Labels["app.kubernetes.io/component"] != gw.Spec.Template.Labels["app.kubernetes.io/component"] {
 		t.Errorf("the NetworkPolicy admits %v, the gateway pods have %v", g.NetworkPolicy.AllowFrom[0].Labels, gw.Spec.Template.Labels)
+	}
+	if p := cfg.InferencePool; p == nil || p.EndpointPicker == nil || p.EndpointPicker.ServiceSuffix != "-picker" || p.EndpointPicker.Port != 9003 || p.EndpointPicker.FailureMode != "FailClose" {
+		t.Errorf("operator config inferencePool %+v, want the values' endpoint picker (failureMode defaulted)", cfg.InferencePool)
+	}
+
+	// The API reaches clients through an Ingress or an HTTPRoute, both to the Service's http port under /v1.
+	ing := one[networkingv1.Ingress](t, objs, "Ingress")
+	if ing.Spec.IngressClassName == nil || *ing.Spec.IngressClassName != "nginx" || len(ing.Spec.TLS) != 1 || len(ing.Spec.Rules) != 1 ||
+		ing.Spec.Rules[0].Host != "llm.example.com" {
+		t.Fatalf("gateway Ingress %+v", ing.Spec)
+	}
+	path := ing.Spec.Rules[0].HTTP.Paths[0]
+	if path.Path != "/v1" || path.Backend.Service.Name != svc.Name || path.Backend.Service.Port.Name != svc.Spec.Ports[0].Name {
+		t.Errorf("the Ingress sends %s to %+v, want the gateway Service's %s port", path.Path, path.Backend.Service, svc.Spec.Ports[0].Name)
+	}
+	var route *unstructured.Unstructured
+	for _, o := range objs {
+		if o.GetKind() == "HTTPRoute" {
+			route = o
+		}
+	}
+	if route == nil || route.GetAPIVersion() != "gateway.networking.k8s.io/v1" {
+		t.Fatal("no gateway.networking.k8s.io/v1 HTTPRoute")
+	}
+	parents, _, _ := unstructured.NestedSlice(route.Object, "spec", "parentRefs")
+	rules, _, _ := unstructured.NestedSlice(route.Object, "spec", "rules")
+	if len(parents) != 1 || len(rules) != 1 {
+		t.Fatalf("HTTPRoute parents %v rules %v", parents, rules)
+	}
+	backends, _, _ := unstructured.NestedSlice(rules[0].(map[string]any), "backendRefs")
+	timeout, _, _ := unstructured.NestedString(rules[0].(map[string]any), "timeouts", "request")
+	if len(backends) != 1 || backends[0].(map[string]any)["name"] != svc.Name || fmt.Sprint(backends[0].(map[string]any)["port"]) != fmt.Sprint(svc.Spec.Ports[0].Port) || timeout != "0s" {
+		t.Errorf("HTTPRoute rule %v: want the gateway Service's API port and no request timeout", rules[0])
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"go.uber.org/zap/zapcore"
 	corev1 "k8s.io/api/core/v1"
@@ -53,7 +54,7 @@ func NewScheme() *runtime.Scheme {
 	return s
 }
 
-// StartEnvtest starts the API server with the CRDs of <repoRoot>/config/crd/bases installed and, when given, the
+// StartEnvtest starts the API server with the CRDs of <repoRoot>/config/crd/bases and test/crds installed and, when given, the
 // webhook configurations of webhookDirs pointed at a local webhook server (see Env.WebhookInstallOptions). It
 // sets the controller-runtime logger (errors only, unless TEST_VERBOSE_LOGS is set). Without KUBEBUILDER_ASSETS
 // it returns ErrNoEnvtest, or a plain error when RequireEnvtestEnv is set.
@@ -70,7 +71,8 @@ func StartEnvtest(repoRoot string, scheme *runtime.Scheme, webhookDirs ...string
 	}
 	logf.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(level)))
 	env := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join(repoRoot, "config", "crd", "bases")},
+		// test/crds: third-party CRDs the operator works with when they are installed (InferencePool).
+		CRDDirectoryPaths:     []string{filepath.Join(repoRoot, "config", "crd", "bases"), filepath.Join(repoRoot, "test", "crds")},
 		ErrorIfCRDPathMissing: true,
 	}
 	if len(webhookDirs) > 0 {
@@ -110,15 +112,21 @@ func NewNamespace(t *testing.T, c client.Client) string {
 	return ns.Name
 }
 
-// StartManager runs mgr in the background and returns the function that stops it and waits for it to return.
+// StartManager runs mgr in the background and returns the function that stops it and waits for it to return, at
+// most 30s (a manager whose caches never synced, e.g. for want of RBAC, may not return; the test has failed then).
 func StartManager(mgr manager.Manager) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()
 	return func() {
 		cancel()
-		if err := <-done; err != nil {
-			fmt.Fprintf(os.Stderr, "manager: %v\n", err)
+		select {
+		case err := <-done:
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "manager: %v\n", err)
+			}
+		case <-time.After(30 * time.Second):
+			fmt.Fprintln(os.Stderr, "manager: did not stop within 30s")
 		}
 	}
 }

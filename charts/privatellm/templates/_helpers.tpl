@@ -103,6 +103,16 @@ stallGracePeriod: {{ .Values.operatorConfig.stallGracePeriod | quote }}
 admission:
   {{- toYaml . | nindent 2 }}
 {{- end }}
+{{- with .Values.operatorConfig.inferencePool }}
+{{- if .enabled }}
+inferencePool:
+  {{- if .endpointPicker }}
+  endpointPicker:
+    {{- toYaml .endpointPicker | nindent 4 }}
+  {{- else }} {}
+  {{- end }}
+{{- end }}
+{{- end }}
 {{- if .Values.gateway.enabled }}
 gateway:
   url: {{ printf "http://%s.%s.svc:%v/v1" (include "privatellm.gatewayName" .) .Release.Namespace .Values.gateway.service.port | quote }}
