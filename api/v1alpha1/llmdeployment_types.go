@@ -532,6 +532,78 @@ type LLMDeploymentStatus struct {
 	// windows need (kept here so that they survive an operator restart).
 	// +optional
 	Autoscaling *AutoscalingStatus `json:"autoscaling,omitempty"`
+
+	// Usage is what the model served and what its GPUs cost, next to the reference API prices of the operator
+	// config: written by the operator when its config has a cost section, at most every cost.refreshInterval.
+	// +optional
+	Usage *UsageStatus `json:"usage,omitempty"`
+}
+
+// UsageStatus is the model's usage and cost since the operator began counting, and over the last 24 hours.
+type UsageStatus struct {
+	// UpdatedAt is when the figures were written.
+	UpdatedAt metav1.Time `json:"updatedAt"`
+	// Total counts from its windowStart (the operator's first look at the model) on. It survives operator
+	// restarts: a new operator goes on from it.
+	Total UsageFigures `json:"total"`
+	// Last24h counts over the last 24 hours, or from its windowStart on when the operator has run less long.
+	// +optional
+	Last24h *UsageFigures `json:"last24h,omitempty"`
+	// Unpriced are the GPU products the model's pods held that the operator config gives no price for: their
+	// time is in gpuHours but not in cost.
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:MaxLength=128
+	// +listType=set
+	// +optional
+	Unpriced []string `json:"unpriced,omitempty"`
+}
+
+// UsageFigures are the usage and cost over one window. Amounts of money are in the currency of the operator
+// config's prices, as decimal strings (e.g. "31.25").
+type UsageFigures struct {
+	// WindowStart is where the window begins.
+	WindowStart metav1.Time `json:"windowStart"`
+	// GPUHours is the GPU time the pods held: from scheduled until gone, times the GPUs of each pod.
+	// +kubebuilder:validation:MaxLength=32
+	GPUHours string `json:"gpuHours"`
+	// Cost is GPUHours priced by GPU product.
+	// +kubebuilder:validation:MaxLength=32
+	Cost string `json:"cost"`
+	// InputTokens are the prompt tokens the engines counted.
+	InputTokens int64 `json:"inputTokens"`
+	// OutputTokens are the tokens the engines generated.
+	OutputTokens int64 `json:"outputTokens"`
+	// CostPerMTok is Cost per million tokens, input and output together; empty while there are none.
+	// +kubebuilder:validation:MaxLength=32
+	// +optional
+	CostPerMTok string `json:"costPerMTok,omitempty"`
+	// UtilizationPercent is the tokens per second served over the window against the highest rate the pods
+	// sustained (per minute) in it.
+	// +optional
+	UtilizationPercent int32 `json:"utilizationPercent,omitempty"`
+	// APIs compare the window with each reference API price.
+	// +kubebuilder:validation:MaxItems=16
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	APIs []APIComparison `json:"apis,omitempty"`
+}
+
+// APIComparison is what the same tokens would have cost at one reference API price.
+type APIComparison struct {
+	// Name of the reference API price in the operator config.
+	// +kubebuilder:validation:MaxLength=64
+	Name string `json:"name"`
+	// Cost of the window's input and output tokens at that price.
+	// +kubebuilder:validation:MaxLength=32
+	Cost string `json:"cost"`
+	// Verdict: Cheaper (self-hosting cost less than the API would have), Dearer, or NoTraffic.
+	// +kubebuilder:validation:Enum=Cheaper;Dearer;NoTraffic
+	Verdict string `json:"verdict"`
+	// BreakEvenTokensPerDay is the daily volume, at the window's input:output mix, at which the GPUs the model
+	// holds now cost the same as the API; 0 when the API is free or the model holds no GPU.
+	// +optional
+	BreakEvenTokensPerDay int64 `json:"breakEvenTokensPerDay,omitempty"`
 }
 
 // AutoscalingStatus is the autoscaler's state.
@@ -599,6 +671,7 @@ type FitStatus struct {
 // +kubebuilder:printcolumn:name="Desired",type=integer,JSONPath=`.spec.replicas`
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
 // +kubebuilder:printcolumn:name="Endpoint",type=string,JSONPath=`.status.endpoint`,priority=1
+// +kubebuilder:printcolumn:name="$/MTok",type=string,JSONPath=`.status.usage.last24h.costPerMTok`,priority=1,description="Cost per million tokens over the last 24h"
 // +kubebuilder:printcolumn:name="Message",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 52",message="metadata.name may be at most 52 characters: it names the Deployment, Service and pods"

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	v1 "github.com/privatellm/privatellm/api/v1alpha1"
+	"github.com/privatellm/privatellm/internal/cost"
 	"github.com/privatellm/privatellm/internal/engine"
 )
 
@@ -48,6 +49,27 @@ type OperatorConfig struct {
 	// not published and carries on. Requests that take that path bypass privatellm's gateway: its keys, limits and
 	// metering apply only to traffic through it (and gateway.networkPolicy must admit the other gateway's pods).
 	InferencePool *InferencePoolConfig `json:"inferencePool,omitempty"`
+
+	// Cost, when set, has the operator count each LLMDeployment's GPU time and tokens, price them, and compare
+	// them with reference API prices: status.usage, the privatellm_gpu_hours_total, privatellm_tokens_total,
+	// privatellm_cost_total and privatellm_api_equivalent_cost_total metrics, and `kubectl privatellm cost`.
+	// No price is built in: the figures are as good as the prices given here.
+	Cost *CostConfig `json:"cost,omitempty"`
+}
+
+// CostConfig holds the prices and how often usage is read and written.
+type CostConfig struct {
+	// Prices: gpuHourly (price of one GPU for an hour, by GPU product, the node label nvidia.com/gpu.product, e.g.
+	// NVIDIA-L4), defaultGPUHourly (for products not listed; 0: those GPUs are reported unpriced, not free) and
+	// apis (reference prices: name, inputPerMTok, outputPerMTok, per million tokens).
+	cost.Prices `json:",inline"`
+	// Currency of the prices, shown next to the figures. Default USD.
+	Currency string `json:"currency,omitempty"`
+	// ScrapeInterval is how often the engines' token counters are read and GPU time is added up. Default 30s.
+	ScrapeInterval metav1.Duration `json:"scrapeInterval,omitempty"`
+	// RefreshInterval is the most often status.usage is written for one LLMDeployment (and only when a figure
+	// changed): N models cost the API server at most N writes per interval. Default 5m.
+	RefreshInterval metav1.Duration `json:"refreshInterval,omitempty"`
 }
 
 // InferencePoolConfig says how the published InferencePools name their endpoint picker.
@@ -272,6 +294,23 @@ func Parse(raw []byte) (OperatorConfig, error) {
 		}
 		if errs := validation.IsDNS1123Label("a" + e.ServiceSuffix); len(errs) > 0 {
 			return OperatorConfig{}, fmt.Errorf("operator config: inferencePool.endpointPicker.serviceSuffix %q must make Service names (lower-case letters, digits, '-'): %s", e.ServiceSuffix, strings.Join(errs, "; "))
+		}
+	}
+	if cc := c.Cost; cc != nil {
+		if err := cc.Prices.Validate(); err != nil {
+			return OperatorConfig{}, fmt.Errorf("operator config: cost: %w", err)
+		}
+		if cc.Currency == "" {
+			cc.Currency = "USD"
+		}
+		if cc.ScrapeInterval.Duration == 0 {
+			cc.ScrapeInterval.Duration = 30 * time.Second
+		}
+		if cc.RefreshInterval.Duration == 0 {
+			cc.RefreshInterval.Duration = 5 * time.Minute
+		}
+		if cc.ScrapeInterval.Duration < time.Second || cc.RefreshInterval.Duration < cc.ScrapeInterval.Duration {
+			return OperatorConfig{}, fmt.Errorf("operator config: cost: scrapeInterval (%s) must be at least 1s and refreshInterval (%s) at least scrapeInterval", cc.ScrapeInterval.Duration, cc.RefreshInterval.Duration)
 		}
 	}
 	for _, u := range c.Gateway.MetricsURLs {
