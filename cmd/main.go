@@ -22,6 +22,7 @@ import (
 	"github.com/privatellm/privatellm/controllers/apikey"
 	"github.com/privatellm/privatellm/controllers/autoscaler"
 	"github.com/privatellm/privatellm/controllers/llmdeployment"
+	"github.com/privatellm/privatellm/controllers/usage"
 	"github.com/privatellm/privatellm/internal/config"
 	"github.com/privatellm/privatellm/internal/engine"
 	"github.com/privatellm/privatellm/internal/manager"
@@ -131,6 +132,12 @@ func main() {
 	}).SetupWithManager(mgr); err != nil {
 		log.Error(err, "Unable to set up the APIKey controller")
 		os.Exit(1)
+	}
+	if cfg.Cost != nil {
+		if err := (&usage.Reconciler{Client: mgr.GetClient(), Config: *cfg.Cost}).SetupWithManager(mgr); err != nil {
+			log.Error(err, "Unable to set up the usage controller")
+			os.Exit(1)
+		}
 	}
 	if enableWebhook {
 		if err := webhook.Setup(mgr, webhook.Options{

@@ -543,6 +543,10 @@ type LLMDeploymentStatus struct {
 type UsageStatus struct {
 	// UpdatedAt is when the figures were written.
 	UpdatedAt metav1.Time `json:"updatedAt"`
+	// Currency of the amounts, as the operator config names it (e.g. USD).
+	// +kubebuilder:validation:MaxLength=16
+	// +optional
+	Currency string `json:"currency,omitempty"`
 	// Total counts from its windowStart (the operator's first look at the model) on. It survives operator
 	// restarts: a new operator goes on from it.
 	Total UsageFigures `json:"total"`

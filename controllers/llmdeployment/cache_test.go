@@ -14,6 +14,7 @@ import (
 	"github.com/privatellm/privatellm/internal/config"
 	"github.com/privatellm/privatellm/internal/engine"
 	"github.com/privatellm/privatellm/internal/enginemetrics"
+	"github.com/privatellm/privatellm/internal/gpu"
 	"github.com/privatellm/privatellm/internal/manager"
 	"github.com/privatellm/privatellm/internal/render"
 )
@@ -128,6 +129,9 @@ func TestPodCacheTransform(t *testing.T) {
 	}
 	if got, want := containerImage(p), containerImage(full); got != want || want == "" {
 		t.Errorf("image from the cached pod %q, from the full pod %q", got, want)
+	}
+	if got, want := gpu.PodGPUs(p, "nvidia.com/gpu"), gpu.PodGPUs(full, "nvidia.com/gpu"); got != want || want == 0 {
+		t.Errorf("GPUs of the cached pod %d, of the full pod %d (usage counts them)", got, want)
 	}
 	c := p.Spec.Containers[0]
 	if len(c.Args) != 0 || len(c.Env) != 0 || c.StartupProbe != nil || len(p.Spec.Volumes) != 0 || p.Spec.Affinity != nil {

@@ -84,9 +84,9 @@ func DeploymentCacheTransform(obj any) (any, error) {
 	}, nil
 }
 
-// PodCacheTransform keeps of a Pod what status and autoscaling read: per container its name, image and ports
-// (the metrics URL), the node, and the whole status (phase, conditions, IPs, container states). Arguments,
-// environment, probes, volumes and placement are dropped.
+// PodCacheTransform keeps of a Pod what status, autoscaling and usage read: per container its name, image, ports
+// (the metrics URL) and resources (the GPUs it holds), the node, and the whole status (phase, conditions, IPs,
+// container states). Arguments, environment, probes, volumes and placement are dropped.
 func PodCacheTransform(obj any) (any, error) {
 	p, ok := obj.(*corev1.Pod)
 	if !ok {
@@ -94,7 +94,7 @@ func PodCacheTransform(obj any) (any, error) {
 	}
 	containers := make([]corev1.Container, len(p.Spec.Containers))
 	for i, c := range p.Spec.Containers {
-		containers[i] = corev1.Container{Name: c.Name, Image: c.Image, Ports: c.Ports}
+		containers[i] = corev1.Container{Name: c.Name, Image: c.Image, Ports: c.Ports, Resources: c.Resources}
 	}
 	return &corev1.Pod{
 		TypeMeta:   p.TypeMeta,
