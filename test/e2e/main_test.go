@@ -115,7 +115,8 @@ func run(m *testing.M) int {
 	}
 	gatewayURL = fmt.Sprintf("http://127.0.0.1:%d/v1", gatewayPort)
 	gatewayMetrics = fmt.Sprintf("http://127.0.0.1:%d/metrics", gatewayMetricsPort)
-	if err := os.WriteFile(cfg, []byte("apiVersion: config.privatellm.dev/v1alpha1\nkind: OperatorConfig\nstallGracePeriod: 5s\ngateway:\n  url: "+gatewayURL+"\n  metricsURLs: ["+gatewayMetrics+"]\n"), 0o644); err != nil {
+	if err := os.WriteFile(cfg, []byte("apiVersion: config.privatellm.dev/v1alpha1\nkind: OperatorConfig\nstallGracePeriod: 5s\ngateway:\n  url: "+gatewayURL+"\n  metricsURLs: ["+gatewayMetrics+"]\n"+
+		"cost:\n  gpuHourly: {NVIDIA-L4: 0.70}\n  apis: [{name: reference, inputPerMTok: 3, outputPerMTok: 15}]\n  scrapeInterval: 1s\n  refreshInterval: 2s\n"), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
