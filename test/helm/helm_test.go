@@ -14,6 +14,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -530,7 +531,7 @@ func TestOperatorConfig(t *testing.T) {
 			"registry.local/llama.cpp:server-b8914", "5m0s", true},
 	} {
 		objs := objects(t, render(t, valuesArgs(tc.values)...))
-		cm := one[corev1.ConfigMap](t, objs, "ConfigMap")
+		cm := named[corev1.ConfigMap](t, objs, "ConfigMap", release+"-config")
 		cfg, err := config.Parse([]byte(cm.Data["operator-config.yaml"]))
 		if err != nil {
 			t.Fatalf("%s: the operator refuses the chart's config: %v", tc.values, err)
@@ -571,6 +572,8 @@ func TestSchemaRejectsBadValues(t *testing.T) {
 		{"--set", "gateway.ingress.tls[0].hosts={a}"},
 		{"--set", "operatorConfig.inferencePool.enabled=true", "--set", "operatorConfig.inferencePool.endpointPicker.failureMode=Retry"},
 		{"--set", "operatorConfig.inferencePool.endpointPicker.serviceSuffix=_EPP"},
+		{"--set", "operatorConfig.cost.gpuHourly.NVIDIA-L4=-1"},
+		{"--set", "operatorConfig.cost.refreshInterval=often"},
 	} {
 		args := append([]string{"template", release, chartDir, "--namespace", namespace}, bad...)
 		if out, err := helm(t, "", args...); err == nil {
@@ -705,7 +708,7 @@ func TestGateway(t *testing.T) {
 		t.Errorf("gateway PodDisruptionBudget: %d", len(pdbs))
 	}
 
-	cfg, err := config.Parse([]byte(one[corev1.ConfigMap](t, objs, "ConfigMap").Data["operator-config.yaml"]))
+	cfg, err := config.Parse([]byte(named[corev1.ConfigMap](t, objs, "ConfigMap", release+"-config").Data["operator-config.yaml"]))
 	if err != nil {
 		t.Fatalf("the operator refuses the chart's config: %v", err)
 	}
@@ -715,6 +718,9 @@ func TestGateway(t *testing.T) {
 	}
 	if g.NetworkPolicy.AllowFrom[0].Labels["app.kubernetes.io/component"] != gw.Spec.Template.Labels["app.kubernetes.io/component"] {
 		t.Errorf("the NetworkPolicy admits %v, the gateway pods have %v", g.NetworkPolicy.AllowFrom[0].Labels, gw.Spec.Template.Labels)
+	}
+	if c := cfg.Cost; c == nil || c.GPUHourly["NVIDIA-L4"] != 0.80 || len(c.APIs) != 1 || c.RefreshInterval.Duration != 10*time.Minute || c.ScrapeInterval.Duration != 30*time.Second {
+		t.Errorf("operator config cost %+v, want the values' prices (scrape interval defaulted)", cfg.Cost)
 	}
 	if p := cfg.InferencePool; p == nil || p.EndpointPicker == nil || p.EndpointPicker.ServiceSuffix != "-picker" || p.EndpointPicker.Port != 9003 || p.EndpointPicker.FailureMode != "FailClose" {
 		t.Errorf("operator config inferencePool %+v, want the values' endpoint picker (failureMode defaulted)", cfg.InferencePool)

@@ -103,6 +103,10 @@ stallGracePeriod: {{ .Values.operatorConfig.stallGracePeriod | quote }}
 admission:
   {{- toYaml . | nindent 2 }}
 {{- end }}
+{{- with .Values.operatorConfig.cost }}
+cost:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
 {{- with .Values.operatorConfig.inferencePool }}
 {{- if .enabled }}
 inferencePool:
