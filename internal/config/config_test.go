@@ -84,3 +84,14 @@ func TestInferencePoolDefaults(t *testing.T) {
 		t.Errorf("inferencePool: {} = %+v, %v; want pools without an endpoint picker", c.InferencePool, err)
 	}
 }
+
+// TestDemoConfigParses: make demo's operator config, with its example prices, is one the operator accepts.
+func TestDemoConfigParses(t *testing.T) {
+	c, err := config.Load("../../hack/demo-operator-config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Cost == nil || c.Cost.GPUHourly["NVIDIA-L4"] <= 0 || len(c.Cost.APIs) != 2 || c.Cost.RefreshInterval.Duration != 10*time.Second {
+		t.Errorf("demo cost config %+v", c.Cost)
+	}
+}
