@@ -3,10 +3,8 @@ package autoscaler
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -41,14 +39,7 @@ func newFakeEngine(t *testing.T) *fakeEngine {
 	return f
 }
 
-func (f *fakeEngine) port(t *testing.T) int32 {
-	_, p, err := net.SplitHostPort(strings.TrimPrefix(f.srv.URL, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, _ := strconv.Atoi(p)
-	return int32(n)
-}
+func (f *fakeEngine) port(t *testing.T) int32 { return testutil.ServerPort(t, f.srv.URL) }
 
 // readyEnginePod plays the ReplicaSet controller and kubelet: a ready pod whose engine is the fake one.
 func readyEnginePod(t *testing.T, ns, owner, name string, port int32) {

@@ -3,11 +3,9 @@ package usage
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -44,14 +42,7 @@ func newFakeVLLM(t *testing.T) *fakeVLLM {
 	return f
 }
 
-func (f *fakeVLLM) port(t *testing.T) int32 {
-	_, p, err := net.SplitHostPort(strings.TrimPrefix(f.srv.URL, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, _ := strconv.Atoi(p)
-	return int32(n)
-}
+func (f *fakeVLLM) port(t *testing.T) int32 { return testutil.ServerPort(t, f.srv.URL) }
 
 // TestUsageIsCountedAndPriced: a model whose one pod holds an L4 and serves a known number of tokens gets
 // status.usage with those tokens, GPU time priced at the config's L4 price, the API equivalent, and the same

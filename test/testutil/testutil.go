@@ -2,6 +2,9 @@
 package testutil
 
 import (
+	"net"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,4 +42,19 @@ func Eventually(t testing.TB, timeout time.Duration, cond func() error) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// ServerPort is the port of a local test server's URL (http://127.0.0.1:<port>), e.g. an engine's that a pod's
+// container port must name.
+func ServerPort(t testing.TB, url string) int32 {
+	t.Helper()
+	_, p, err := net.SplitHostPort(strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int32(n)
 }
