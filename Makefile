@@ -85,6 +85,7 @@ test-helm: k8s-bins helm ## Helm chart on the simulated cluster: lint, golden te
 .PHONY: update-golden
 update-golden: ## Regenerate the golden files of rendered manifests (review the diff).
 	go test ./internal/render/... -update
+	go test ./internal/cli/... -update
 
 ##@ Build
 
@@ -92,6 +93,10 @@ update-golden: ## Regenerate the golden files of rendered manifests (review the 
 build: ## Build the manager and gateway binaries.
 	go build -o bin/manager ./cmd
 	go build -o bin/gateway ./cmd/gateway
+
+.PHONY: kubectl-plugin
+kubectl-plugin: ## Build the kubectl plugin bin/kubectl-privatellm (kubectl privatellm fit|cost|status; docs/kubectl-plugin.md).
+	go build -o bin/kubectl-privatellm ./cmd/kubectl-privatellm
 
 .PHONY: run
 run: manifests ## Run the operator against the cluster in $KUBECONFIG.

@@ -37,6 +37,7 @@ up() {
   go build -o bin/gateway ./cmd/gateway
   go build -o bin/simcluster ./hack/simcluster
   go build -o bin/engine-sim ./test/engine-sim
+  go build -o bin/kubectl-privatellm ./cmd/kubectl-privatellm
 
   echo "==> starting the simulated GPU cluster"
   PRIVATELLM_K8S_BIN_DIR="$bins" setsid bin/simcluster up --dir "$state/cluster" --nodes hack/simcluster/nodes.yaml \
@@ -114,7 +115,7 @@ YAML
   api_key=$(k -n "$ns" get secret demo -o jsonpath='{.data.apiKey}' | base64 -d)
   cat >"$state/env" <<ENV
 export KUBECONFIG=$KUBECONFIG
-export PATH=$(dirname "$kubectl"):\$PATH
+export PATH=$(dirname "$kubectl"):$root/bin:\$PATH
 export GATEWAY_URL=$gateway_url
 export API_KEY=$api_key
 export OPENAI_BASE_URL=$gateway_url
@@ -129,12 +130,25 @@ ENV
   echo "$answer"
   chat llama-8b-awq
   chat llama-8b-cpu
+
+  echo
+  echo "==> what the models cost next to two hosted APIs (prices from hack/demo-operator-config.yaml, with their sources)"
+  for _ in $(seq 1 150); do # the operator reads the engines' token counters every 5s and writes status.usage at most every 10s
+    tokens=$(k -n "$ns" get llmd llama-8b-awq llama-8b-cpu -o jsonpath='{.items[*].status.usage.total.outputTokens}' 2>/dev/null || true)
+    read -r a c <<<"$tokens"
+    if [ "${a:-0}" -gt 0 ] && [ "${c:-0}" -gt 0 ]; then break; fi
+    sleep 0.2
+  done
+  echo "\$ kubectl privatellm cost -n $ns --window total"
+  bin/kubectl-privatellm cost -n "$ns" --window total
   cat <<MSG
 
 The simulated GPU cluster, the operator and the gateway keep running. Try them with:
 
   source $state/env
   kubectl -n $ns get llmd -o wide
+  kubectl privatellm cost -n $ns          # what each model cost next to the APIs (bin/kubectl-privatellm)
+  kubectl privatellm status -n $ns        # what each model waits for
   curl -s \$GATEWAY_URL/chat/completions -H "Authorization: Bearer \$API_KEY" -H 'Content-Type: application/json' \\
     -d '{"model":"llama-3.1-8b-instruct","messages":[{"role":"user","content":"Hello"}],"stream":true}'
 

@@ -242,7 +242,8 @@ func figuresOf(f figures, from, to time.Time, prices cost.Prices, gpus int, hour
 		UtilizationPercent: int32(math.Round(sum.Utilization * 100)),
 	}
 	if !sum.NoTokens {
-		out.CostPerMTok = decimal(sum.DollarsPerMTok)
+		// A price per million tokens needs no more than four decimals (kubectl get -o wide shows it).
+		out.CostPerMTok = strconv.FormatFloat(math.Round(sum.DollarsPerMTok*1e4)/1e4, 'f', -1, 64)
 	}
 	for i, a := range sum.APIEquivalent {
 		c := v1.APIComparison{Name: a.Name, Cost: decimal(a.Dollars), Verdict: verdict(a.Verdict)}

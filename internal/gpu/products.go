@@ -1,6 +1,8 @@
 package gpu
 
 import (
+	"slices"
+
 	corev1 "k8s.io/api/core/v1"
 
 	servingv1alpha1 "github.com/privatellm/privatellm/api/v1alpha1"
@@ -24,6 +26,22 @@ var productMemoryMiB = map[string]int64{
 	"Tesla-T4":                15360,
 	"Tesla-V100-SXM2-16GB":    16384,
 	"NVIDIA-GeForce-RTX-4090": 24564,
+}
+
+// Products are the GPU products whose memory the estimator knows, sorted.
+func Products() []string {
+	out := make([]string, 0, len(productMemoryMiB))
+	for p := range productMemoryMiB {
+		out = append(out, p)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// ProductMemoryMiB is the memory of one GPU of a product; false when the estimator does not know the product.
+func ProductMemoryMiB(product string) (int64, bool) {
+	m, ok := productMemoryMiB[product]
+	return m, ok
 }
 
 // DeclaredMemoryMiB is the per-GPU memory a spec can count on without looking at the cluster: the smallest
