@@ -134,7 +134,7 @@ func main() {
 		os.Exit(1)
 	}
 	if cfg.Cost != nil {
-		if err := (&usage.Reconciler{Client: mgr.GetClient(), Config: *cfg.Cost}).SetupWithManager(mgr); err != nil {
+		if err := (&usage.Reconciler{Client: mgr.GetClient(), Config: *cfg.Cost, Gateway: cfg.Gateway}).SetupWithManager(mgr); err != nil {
 			log.Error(err, "Unable to set up the usage controller")
 			os.Exit(1)
 		}

@@ -560,6 +560,35 @@ type UsageStatus struct {
 	// +listType=set
 	// +optional
 	Unpriced []string `json:"unpriced,omitempty"`
+	// Keys is the usage by API key through the gateway, since counting began (when the operator config tells it
+	// where the gateway's metrics are): the 64 keys with the most tokens.
+	// +kubebuilder:validation:MaxItems=64
+	// +listType=map
+	// +listMapKey=key
+	// +optional
+	Keys []KeyUsage `json:"keys,omitempty"`
+}
+
+// KeyUsage is what one API key used of a model through the gateway. A key is charged the GPU cost of each interval
+// in which it sent tokens, in proportion to its share of the model's tokens in that interval; GPU time in which
+// no key sent anything is charged to none.
+type KeyUsage struct {
+	// Key is the APIKey, "namespace/name".
+	// +kubebuilder:validation:MaxLength=317
+	Key string `json:"key"`
+	// InputTokens are the prompt tokens the gateway metered for the key.
+	InputTokens int64 `json:"inputTokens"`
+	// OutputTokens are the generated tokens the gateway metered for the key.
+	OutputTokens int64 `json:"outputTokens"`
+	// Cost is the key's share of the model's GPU cost.
+	// +kubebuilder:validation:MaxLength=32
+	Cost string `json:"cost"`
+	// APIs compare the key's tokens with each reference API price.
+	// +kubebuilder:validation:MaxItems=16
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	APIs []APIComparison `json:"apis,omitempty"`
 }
 
 // UsageFigures are the usage and cost over one window. Amounts of money are in the currency of the operator

@@ -13,7 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -29,8 +28,8 @@ import (
 	"github.com/privatellm/privatellm/internal/config"
 	"github.com/privatellm/privatellm/internal/engine"
 	"github.com/privatellm/privatellm/internal/enginemetrics"
-	"github.com/privatellm/privatellm/internal/gateway/balance"
 	"github.com/privatellm/privatellm/internal/gateway/proxy"
+	"github.com/privatellm/privatellm/internal/gatewaymetrics"
 	"github.com/privatellm/privatellm/internal/render"
 )
 
@@ -243,25 +242,9 @@ func (r *Reconciler) gatewayLoad(ctx context.Context, llm *servingv1alpha1.LLMDe
 	return load
 }
 
-// gatewayURLs are the gateway replicas' metrics pages: the configured URLs, or the ready endpoints of the gateway's
-// Service (port "metrics"), from the EndpointSlice cache (manager.CacheOptions holds only that Service's slices).
+// gatewayURLs are the gateway replicas' metrics pages (gatewaymetrics.URLs).
 func (r *Reconciler) gatewayURLs(ctx context.Context) ([]string, error) {
-	if len(r.Gateway.MetricsURLs) > 0 {
-		return r.Gateway.MetricsURLs, nil
-	}
-	ns, name, ok := r.Gateway.ServiceKey()
-	if !ok {
-		return nil, fmt.Errorf("gateway.service %q is not namespace/name", r.Gateway.Service)
-	}
-	slices := &discoveryv1.EndpointSliceList{}
-	if err := r.List(ctx, slices, client.InNamespace(ns), client.MatchingLabels{discoveryv1.LabelServiceName: name}); err != nil {
-		return nil, fmt.Errorf("listing the EndpointSlices of %s: %w", r.Gateway.Service, err)
-	}
-	var urls []string
-	for _, ep := range balance.FromSlices(slices.Items, "metrics") {
-		urls = append(urls, "http://"+ep.Address+"/metrics")
-	}
-	return urls, nil
+	return gatewaymetrics.URLs(ctx, r.Client, r.Gateway)
 }
 
 // podReady says whether the pod's Ready condition is True.

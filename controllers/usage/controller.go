@@ -7,6 +7,7 @@ package usage
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/privatellm/privatellm/internal/config"
 	"github.com/privatellm/privatellm/internal/engine"
 	"github.com/privatellm/privatellm/internal/enginemetrics"
+	"github.com/privatellm/privatellm/internal/gatewaymetrics"
 	"github.com/privatellm/privatellm/internal/gpu"
 	"github.com/privatellm/privatellm/internal/render"
 )
@@ -30,15 +32,19 @@ import (
 // +kubebuilder:rbac:groups=serving.privatellm.dev,resources=llmdeployments/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=nodes,verbs=list;watch
+// +kubebuilder:rbac:groups=discovery.k8s.io,namespace=privatellm-system,resources=endpointslices,verbs=list;watch
 
 // Reconciler keeps one ledger per LLMDeployment and looks at each every cost.scrapeInterval.
 type Reconciler struct {
 	client.Client
 	Config config.CostConfig
+	// Gateway says where the gateway's metrics are, for the usage per API key; the zero value: none.
+	Gateway config.GatewayConfig
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 
 	scraper *enginemetrics.Scraper
+	gateway gatewayPages
 	// started is when this controller began; models created since are counted from their creation.
 	started time.Time
 	mu      sync.Mutex
@@ -66,7 +72,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, err
 	}
 	obs, load := r.observe(ctx, llm, pods.Items)
-	d := l.pass(now, obs, r.Config.Prices)
+	d := l.pass(now, obs, r.keyTokens(ctx, llm, now), r.Config.Prices)
 	r.export(llm, l, d, load)
 
 	u := l.status(now, r.Config.Prices, r.Config.Currency)
@@ -155,6 +161,13 @@ func (r *Reconciler) export(llm *v1.LLMDeployment, l *ledger, d delta, ld load) 
 	for _, a := range r.Config.APIs {
 		apiEquivalent.WithLabelValues(ns, name, a.Name).Add(d.Input/1e6*a.InputPerMTok + d.Output/1e6*a.OutputPerMTok)
 	}
+	for key, kd := range d.Keys {
+		kns, kname, _ := strings.Cut(key, "/")
+		keyCost.WithLabelValues(ns, name, kns, kname).Add(kd.Cost)
+		for _, a := range r.Config.APIs {
+			keyAPIEquivalent.WithLabelValues(ns, name, kns, kname, a.Name).Add(kd.Input/1e6*a.InputPerMTok + kd.Output/1e6*a.OutputPerMTok)
+		}
+	}
 	gpus, _ := l.gpusNow(r.Config.Prices)
 	gpusHeld.WithLabelValues(ns, name).Set(float64(gpus))
 	requestsWaiting.WithLabelValues(ns, name).Set(ld.waiting)
@@ -162,6 +175,60 @@ func (r *Reconciler) export(llm *v1.LLMDeployment, l *ledger, d delta, ld load) 
 	if ld.kvPods > 0 {
 		kvCache.WithLabelValues(ns, name).Set(ld.kv / float64(ld.kvPods))
 	}
+}
+
+// keyTokens reads the model's token counters per API key from every gateway replica's page; none without a
+// gateway.
+func (r *Reconciler) keyTokens(ctx context.Context, llm *v1.LLMDeployment, now time.Time) []keyObservation {
+	if !r.Gateway.Enabled() {
+		return nil
+	}
+	var out []keyObservation
+	for url, page := range r.gateway.read(ctx, r, now) {
+		for _, kt := range gatewaymetrics.ModelKeyTokens(page, llm.Namespace, llm.Name) {
+			out = append(out, keyObservation{Gateway: url, Key: kt.Key, Input: kt.Input, Output: kt.Output})
+		}
+	}
+	return out
+}
+
+// gatewayPages holds the gateway replicas' pages, read at most once per scrape interval for all models.
+type gatewayPages struct {
+	mu    sync.Mutex
+	at    time.Time
+	pages map[string]enginemetrics.Page
+}
+
+func (g *gatewayPages) read(ctx context.Context, r *Reconciler, now time.Time) map[string]enginemetrics.Page {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.pages != nil && now.Sub(g.at) < r.Config.ScrapeInterval.Duration {
+		return g.pages
+	}
+	urls, err := gatewaymetrics.URLs(ctx, r.Client, r.Gateway)
+	if err != nil {
+		ctrl.LoggerFrom(ctx).V(1).Info("Unable to find the gateway's replicas", "err", err.Error())
+	}
+	pages := map[string]enginemetrics.Page{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, u := range urls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			page, err := r.scraper.Scrape(ctx, u, gatewaymetrics.TokensMetric)
+			if err != nil {
+				ctrl.LoggerFrom(ctx).V(1).Info("Unable to read the gateway's metrics", "url", u, "err", err.Error())
+				return
+			}
+			mu.Lock()
+			pages[u] = page
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	g.pages, g.at = pages, now
+	return pages
 }
 
 // ledgerFor is the model's ledger; the first time, it goes on from status.usage (an earlier operator's) and
@@ -177,6 +244,7 @@ func (r *Reconciler) ledgerFor(key types.NamespacedName, llm *v1.LLMDeployment, 
 		// Created while this operator was counting: it has seen everything, so the model's account starts at its
 		// creation and every pod's counters count in full.
 		l.since, l.started, l.accounted, l.countFrom = created, created, created, created
+		l.fresh = true
 	}
 	ns, name := key.Namespace, key.Name
 	gpuHours.WithLabelValues(ns, name).Add(l.total.GPUSeconds / 3600)

@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -31,10 +32,27 @@ type observation struct {
 	Prompt, Generation float64
 }
 
+// keyObservation is one API key's token counters for the model on one gateway replica's page.
+type keyObservation struct {
+	// Gateway is the replica's metrics URL; Key the APIKey, "namespace/name".
+	Gateway, Key  string
+	Input, Output float64
+}
+
 // delta is what one pass added, for the metrics.
 type delta struct {
 	GPUSeconds, Cost, Input, Output float64
+	// Keys are the keys' tokens and attributed cost in this pass.
+	Keys map[string]keyDelta
 }
+
+// keyDelta is what one key added in a pass.
+type keyDelta struct {
+	Input, Output, Cost float64
+}
+
+// maxKeys is how many keys status.usage.keys lists (those with the most tokens).
+const maxKeys = 64
 
 // figures are sums over a stretch of time.
 type figures struct {
@@ -78,13 +96,17 @@ type ledger struct {
 	counters  cost.Counters
 	pods      map[string]*span
 	unpriced  []string
+	// fresh is true when the account starts at the model's creation: every counter seen counts in full.
+	fresh bool
+	// keys are the API keys' totals through the gateway, by "namespace/name".
+	keys map[string]*keyDelta
 	// written is the last status written (without its time) and when.
 	written   *v1.UsageStatus
 	writtenAt time.Time
 }
 
 func newLedger(now time.Time) *ledger {
-	return &ledger{since: now, started: now, accounted: now, countFrom: now, pods: map[string]*span{}}
+	return &ledger{since: now, started: now, accounted: now, countFrom: now, pods: map[string]*span{}, keys: map[string]*keyDelta{}}
 }
 
 // restore goes on from what a previous operator wrote: the totals, and GPU time from its last write on. Tokens
@@ -101,13 +123,16 @@ func restore(u *v1.UsageStatus, now time.Time) *ledger {
 		GPUSeconds: parse(u.Total.GPUHours) * 3600, Cost: parse(u.Total.Cost),
 		Input: float64(u.Total.InputTokens), Output: float64(u.Total.OutputTokens),
 	}
+	for _, k := range u.Keys {
+		l.keys[k.Key] = &keyDelta{Input: float64(k.InputTokens), Output: float64(k.OutputTokens), Cost: parse(k.Cost)}
+	}
 	l.written, l.writtenAt = withoutTime(u), u.UpdatedAt.Time
 	return l
 }
 
 // pass adds what happened since the last pass: GPU time of the pods seen (a pod gone since is counted until it
 // was last seen, so a pod's last interval is under- rather than over-counted), and the engines' new tokens.
-func (l *ledger) pass(now time.Time, pods []observation, prices cost.Prices) delta {
+func (l *ledger) pass(now time.Time, pods []observation, keys []keyObservation, prices cost.Prices) delta {
 	if !now.After(l.accounted) {
 		return delta{}
 	}
@@ -157,7 +182,8 @@ func (l *ledger) pass(now time.Time, pods []observation, prices cost.Prices) del
 		d.Input += l.counters.Observe(o.UID+"/prompt", o.Prompt, now, start)
 		d.Output += l.counters.Observe(o.UID+"/generation", o.Generation, now, start)
 	}
-	// A pod not scraped for ten minutes is gone (or its engine is): its series go, so memory stays bounded.
+	d.Keys = l.passKeys(now, keys, d)
+	// A pod or gateway replica not read for ten minutes is gone: its series go, so memory stays bounded.
 	l.counters.Sweep(now.Add(-10 * time.Minute))
 
 	l.total.add(d)
@@ -173,6 +199,86 @@ func (l *ledger) pass(now time.Time, pods []observation, prices cost.Prices) del
 	l.samples = slices.DeleteFunc(l.samples, func(s cost.Sample) bool { return s.At.Before(now.Add(-24 * time.Hour)) })
 	l.accounted = now
 	return d
+}
+
+// passKeys adds the keys' new tokens and charges each its share of the pass's GPU cost: its tokens against the
+// model's (the engines' count, which includes traffic that did not come through the gateway). The shares never
+// add up to more than the whole.
+func (l *ledger) passKeys(now time.Time, keys []keyObservation, d delta) map[string]keyDelta {
+	start := cost.Baseline
+	if l.fresh {
+		start = cost.FromZero
+	}
+	out := map[string]keyDelta{}
+	var keyTokens float64
+	for _, o := range keys {
+		series := "gateway/" + o.Gateway + "/" + o.Key
+		kd := out[o.Key]
+		kd.Input += l.counters.Observe(series+"/input", o.Input, now, start)
+		kd.Output += l.counters.Observe(series+"/output", o.Output, now, start)
+		out[o.Key] = kd
+	}
+	for _, kd := range out {
+		keyTokens += kd.Input + kd.Output
+	}
+	whole := max(d.Input+d.Output, keyTokens)
+	for k, kd := range out {
+		if whole > 0 {
+			kd.Cost = d.Cost * (kd.Input + kd.Output) / whole
+		}
+		out[k] = kd
+		acc := l.keys[k]
+		if acc == nil {
+			if kd.Input+kd.Output == 0 {
+				continue
+			}
+			acc = &keyDelta{}
+			l.keys[k] = acc
+		}
+		acc.Input += kd.Input
+		acc.Output += kd.Output
+		acc.Cost += kd.Cost
+	}
+	return out
+}
+
+// keyUsage renders the keys' totals, most tokens first, at most maxKeys.
+func (l *ledger) keyUsage(prices cost.Prices) []v1.KeyUsage {
+	names := make([]string, 0, len(l.keys))
+	for k := range l.keys {
+		names = append(names, k)
+	}
+	slices.SortFunc(names, func(a, b string) int {
+		ta, tb := l.keys[a].Input+l.keys[a].Output, l.keys[b].Input+l.keys[b].Output
+		switch {
+		case ta > tb:
+			return -1
+		case ta < tb:
+			return 1
+		}
+		return strings.Compare(a, b)
+	})
+	if len(names) > maxKeys {
+		names = names[:maxKeys]
+	}
+	var out []v1.KeyUsage
+	for _, k := range names {
+		acc := l.keys[k]
+		ku := v1.KeyUsage{Key: k, InputTokens: int64(acc.Input), OutputTokens: int64(acc.Output), Cost: decimal(acc.Cost)}
+		for _, a := range prices.APIs {
+			api := acc.Input/1e6*a.InputPerMTok + acc.Output/1e6*a.OutputPerMTok
+			v := "Dearer"
+			switch {
+			case acc.Input+acc.Output == 0:
+				v = "NoTraffic"
+			case acc.Cost < api:
+				v = "Cheaper"
+			}
+			ku.APIs = append(ku.APIs, v1.APIComparison{Name: a.Name, Cost: decimal(api), Verdict: v})
+		}
+		out = append(out, ku)
+	}
+	return out
 }
 
 // gpusNow is what the pods hold at the last pass, and their mean hourly price.
@@ -198,6 +304,7 @@ func (l *ledger) status(now time.Time, prices cost.Prices, currency string) *v1.
 		UpdatedAt: metav1.NewTime(now), Currency: currency,
 		Total:    figuresOf(l.total, l.since, now, prices, gpus, hourly, peak),
 		Unpriced: slices.Clone(l.unpriced),
+		Keys:     l.keyUsage(prices),
 	}
 	from := now.Add(-24 * time.Hour)
 	if l.started.After(from) {

@@ -35,12 +35,18 @@ var (
 	kvCache = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "privatellm_llmdeployment_kv_cache_usage_ratio", Help: "KV-cache use of the model's engines (0..1), averaged over its ready pods that export it.",
 	}, []string{"namespace", "name"})
+	keyCost = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "privatellm_key_cost_total", Help: "The API key's share of the model's GPU cost: each interval's cost, split over the keys by their share of the model's tokens in it.",
+	}, []string{"namespace", "name", "key_namespace", "key"})
+	keyAPIEquivalent = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "privatellm_key_api_equivalent_cost_total", Help: "What the API key's tokens to the model would have cost at each reference API price.",
+	}, []string{"namespace", "name", "key_namespace", "key", "api"})
 	register sync.Once
 )
 
 // Collectors are the usage metrics (for the dashboard's and alerts' check that every metric they name exists).
 func Collectors() []prometheus.Collector {
-	return []prometheus.Collector{gpuHours, tokens, costTotal, apiEquivalent, gpusHeld, requestsWaiting, requestsRunning, kvCache}
+	return []prometheus.Collector{gpuHours, tokens, costTotal, apiEquivalent, gpusHeld, requestsWaiting, requestsRunning, kvCache, keyCost, keyAPIEquivalent}
 }
 
 func registerMetrics() {
@@ -50,7 +56,7 @@ func registerMetrics() {
 // forgetMetrics drops a deleted model's series.
 func forgetMetrics(namespace, name string) {
 	for _, v := range []*prometheus.MetricVec{gpuHours.MetricVec, tokens.MetricVec, costTotal.MetricVec, apiEquivalent.MetricVec,
-		gpusHeld.MetricVec, requestsWaiting.MetricVec, requestsRunning.MetricVec, kvCache.MetricVec} {
+		gpusHeld.MetricVec, requestsWaiting.MetricVec, requestsRunning.MetricVec, kvCache.MetricVec, keyCost.MetricVec, keyAPIEquivalent.MetricVec} {
 		v.DeletePartialMatch(prometheus.Labels{"namespace": namespace, "name": name})
 	}
 }

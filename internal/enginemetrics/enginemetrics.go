@@ -240,6 +240,36 @@ func (p Page) ValueWith(name string, match map[string]string) (float64, bool) {
 	return sum, true
 }
 
+// Each calls fn with the labels and value of every series of a gauge, counter or untyped family (NaN samples
+// skipped), e.g. the gateway's token counter per key and model.
+func (p Page) Each(name string, fn func(labels map[string]string, value float64)) {
+	f, ok := p.families[name]
+	if !ok {
+		return
+	}
+	for _, m := range f.GetMetric() {
+		var v float64
+		switch {
+		case m.Gauge != nil:
+			v = m.Gauge.GetValue()
+		case m.Counter != nil:
+			v = m.Counter.GetValue()
+		case m.Untyped != nil:
+			v = m.Untyped.GetValue()
+		default:
+			continue
+		}
+		if math.IsNaN(v) {
+			continue
+		}
+		labels := make(map[string]string, len(m.GetLabel()))
+		for _, l := range m.GetLabel() {
+			labels[l.GetName()] = l.GetValue()
+		}
+		fn(labels, v)
+	}
+}
+
 func hasLabels(m *dto.Metric, match map[string]string) bool {
 	found := 0
 	for _, l := range m.GetLabel() {

@@ -13,7 +13,8 @@ import (
 
 // TestUsageMatchesServedTokens: engine-sim pods serve a known number of tokens through the gateway, and the
 // model's status.usage reports exactly those tokens (read from the engines' own counters), with its L4 time priced
-// at the operator config's price and compared with the reference API.
+// at the operator config's price and compared with the reference API, and the same tokens for the key that sent
+// them (read from the gateway's metering).
 func TestUsageMatchesServedTokens(t *testing.T) {
 	ns := namespace(t)
 	must(t)(kubectl("-n", ns, "apply", "-f", l4Sample))
@@ -59,6 +60,13 @@ func TestUsageMatchesServedTokens(t *testing.T) {
 		}
 		if len(u.Total.APIs) != 1 || u.Total.APIs[0].Name != "reference" || u.Total.APIs[0].Verdict == "NoTraffic" {
 			return fmt.Errorf("no comparison with the reference API: %+v", u.Total.APIs)
+		}
+		// The gateway metered the same tokens for the key, which is charged the GPU time they took.
+		if len(u.Keys) != 1 || u.Keys[0].Key != ns+"/meter" || u.Keys[0].InputTokens != prompt || u.Keys[0].OutputTokens != completion {
+			return fmt.Errorf("usage by key %+v, want %s/meter with %d / %d", u.Keys, ns, prompt, completion)
+		}
+		if c, _ := strconv.ParseFloat(u.Keys[0].Cost, 64); c <= 0 || len(u.Keys[0].APIs) != 1 {
+			return fmt.Errorf("the key is not charged: %+v", u.Keys[0])
 		}
 		return nil
 	})
