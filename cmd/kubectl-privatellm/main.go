@@ -40,12 +40,13 @@ const usage = `kubectl privatellm: privatellm's kubectl plugin.
 Usage:
   kubectl privatellm fit MODEL-URI --gpu PRODUCT [--quantization Q] [--context TOKENS] [--gpus N] [--engine E]
   kubectl privatellm fit -f MANIFEST.yaml
-  kubectl privatellm cost [-n NAMESPACE | -A] [--window 24h|total]
+  kubectl privatellm cost [-n NAMESPACE | -A] [--window 24h|total] [--by-key]
   kubectl privatellm status [NAME] [-n NAMESPACE | -A]
 
 Commands:
   fit     Will the model fit these GPUs? The operator's own estimator, no cluster needed.
-  cost    GPU-hours, tokens and cost of the LLMDeployments, next to the reference APIs' prices.
+  cost    GPU-hours, tokens and cost of the LLMDeployments (or of each API key: --by-key), next to the
+          reference APIs' prices.
   status  What each LLMDeployment is waiting for.
 
 Run "kubectl privatellm COMMAND -h" for the flags of a command.
@@ -272,12 +273,15 @@ func (k *kubeFlags) noneFound(namespace string) string {
 }
 
 func runCost(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("cost", "  kubectl privatellm cost [-n NAMESPACE | -A] [--window 24h|total]\n\n"+
+	fs := newFlagSet("cost", "  kubectl privatellm cost [-n NAMESPACE | -A] [--window 24h|total] [--by-key]\n\n"+
 		"The usage and cost of each LLMDeployment from its status.usage (written by the operator when its config has\n"+
-		"a cost section), next to what the same tokens would have cost at each reference API's price.\n", stderr)
+		"a cost section), next to what the same tokens would have cost at each reference API's price. --by-key\n"+
+		"shows them per API key instead, summed over the models each key used, from status.usage.keys.\n", stderr)
 	var k kubeFlags
 	k.register(fs)
-	window := fs.String("window", cli.Window24h, "the window: 24h (status.usage.last24h, else total) or total")
+	window := fs.String("window", cli.Window24h, "the window: 24h (status.usage.last24h, else total) or total; with --by-key always total")
+	byKey := fs.Bool("by-key", false, "one row per API key (status.usage.keys), summed over the models it used: the totals since counting "+
+		"began, as keys have no 24h window (an explicit --window 24h is refused)")
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -287,6 +291,10 @@ func runCost(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if *window != cli.Window24h && *window != cli.WindowTotal {
 		return usageError{fmt.Errorf("--window %q: use %s or %s", *window, cli.Window24h, cli.WindowTotal)}
+	}
+	if *byKey && *window == cli.Window24h && flagSet(fs, "window") {
+		return usageError{fmt.Errorf("--by-key shows the totals since counting began (status.usage.keys has no %s window): "+
+			"leave out --window %s, or use --window %s", cli.Window24h, cli.Window24h, cli.WindowTotal)}
 	}
 	ctrllog.SetLogger(logr.Discard())
 	c, namespace, err := k.client()
@@ -301,12 +309,24 @@ func runCost(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		_, err = io.WriteString(stdout, k.noneFound(namespace))
 		return err
 	}
-	out, err := cli.CostTable(items, *window, k.allNamespaces)
+	var out string
+	if *byKey {
+		out, err = cli.KeyCostTable(items, k.allNamespaces)
+	} else {
+		out, err = cli.CostTable(items, *window, k.allNamespaces)
+	}
 	if err != nil {
 		return err
 	}
 	_, err = io.WriteString(stdout, out)
 	return err
+}
+
+// flagSet says whether the command line set the flag.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {

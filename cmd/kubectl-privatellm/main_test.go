@@ -69,6 +69,9 @@ func TestFitCommand(t *testing.T) {
 		{name: "an unknown command", args: []string{"logs"}, wantCode: exitUsage, wantStderr: `unknown command "logs"`},
 		{name: "help", args: []string{"help"}, wantCode: exitOK, wantOut: "kubectl privatellm fit MODEL-URI"},
 		{name: "a wrong window", args: []string{"cost", "--window", "7d"}, wantCode: exitUsage, wantStderr: `--window "7d": use 24h or total`},
+		{name: "by key over 24h", args: []string{"cost", "--by-key", "--window", "24h"}, wantCode: exitUsage,
+			wantStderr: "--by-key shows the totals since counting began (status.usage.keys has no 24h window): leave out --window 24h, or use --window total"},
+		{name: "help of cost", args: []string{"cost", "-h"}, wantCode: exitOK, wantStderr: "kubectl privatellm cost [-n NAMESPACE | -A] [--window 24h|total] [--by-key]"},
 		{name: "two names", args: []string{"status", "a", "b"}, wantCode: exitUsage, wantStderr: "status takes at most one name"},
 		{name: "a name with -A", args: []string{"status", "a", "-A"}, wantCode: exitUsage, wantStderr: "no name with -A"},
 	} {
@@ -212,7 +215,13 @@ func clusterFixtures() []v1.LLMDeployment {
 	}
 	a := mk("team-a", "llama-8b", true)
 	a.Status.Usage = &v1.UsageStatus{Total: v1.UsageFigures{GPUHours: "10", Cost: "20", InputTokens: 3_000_000, OutputTokens: 1_000_000,
-		CostPerMTok: "5.00", APIs: []v1.APIComparison{{Name: "gpt-4o", Cost: "17.50", Verdict: "Dearer"}}}}
+		CostPerMTok: "5.00", APIs: []v1.APIComparison{{Name: "gpt-4o", Cost: "17.50", Verdict: "Dearer"}}},
+		Keys: []v1.KeyUsage{
+			{Key: "team-a/chat", InputTokens: 2_000_000, OutputTokens: 500_000, Cost: "12.50",
+				APIs: []v1.APIComparison{{Name: "gpt-4o", Cost: "10.00", Verdict: "Dearer"}}},
+			{Key: "team-b/batch", InputTokens: 1_000_000, OutputTokens: 500_000, Cost: "7.50",
+				APIs: []v1.APIComparison{{Name: "gpt-4o", Cost: "7.50", Verdict: "Dearer"}}},
+		}}
 	return []v1.LLMDeployment{a, mk("team-b", "mistral-7b", false)}
 }
 
@@ -252,6 +261,18 @@ func TestClusterCommands(t *testing.T) {
 			want: []string{"llama-8b*  10.0       20.00  3M         1M          5.00    17.50         Dearer"}},
 		{name: "cost of all namespaces", args: []string{"cost", "-A", "--window", "total", "--kubeconfig", kubeconfig},
 			want: []string{"NAMESPACE  NAME", "team-b     mistral-7b  -", "- team-b/mistral-7b: no status.usage"}},
+		{name: "cost by key", args: []string{"cost", "--by-key", "--kubeconfig", kubeconfig},
+			want: []string{
+				"Usage by API key since the operator began counting (status.usage.keys): keys have no 24h window.\n" +
+					"KEY           MODELS  TOKENS IN  TOKENS OUT  COST   gpt-4o EQUIV  VERDICT\n" +
+					"team-a/chat   1       2M         500k        12.50  10.00         Dearer\n" +
+					"team-b/batch  1       1M         500k        7.50   7.50          Dearer\n" +
+					"TOTAL         1       3M         1M          20.00  17.50         Dearer\n"},
+			notWant:  []string{"mistral-7b"},
+			wantPath: "/apis/serving.privatellm.dev/v1alpha1/namespaces/team-a/llmdeployments"},
+		{name: "cost by key of all namespaces", args: []string{"cost", "-A", "--by-key", "--window", "total", "--kubeconfig", kubeconfig},
+			want:     []string{"team-a/chat   1", "- team-b/mistral-7b: no status.usage:"},
+			wantPath: "/apis/serving.privatellm.dev/v1alpha1/llmdeployments"},
 		{name: "a context that is not there", args: []string{"cost", "--kubeconfig", kubeconfig, "--context", "nope"}, wantCode: exitError,
 			want: []string{"context was not found for specified context: nope"}},
 	} {

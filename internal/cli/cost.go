@@ -1,8 +1,8 @@
 package cli
 
 import (
-	"math"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -109,11 +109,7 @@ func CostTable(list []v1.LLMDeployment, window string, allNamespaces bool) (stri
 	var apis []string
 	for i := range items {
 		if f, _ := figuresOf(items[i].Status.Usage, window); f != nil {
-			for _, a := range f.APIs {
-				if !slices.Contains(apis, a.Name) {
-					apis = append(apis, a.Name)
-				}
-			}
+			apis = addAPIs(apis, f.APIs)
 		}
 	}
 
@@ -197,14 +193,7 @@ func CostTable(list []v1.LLMDeployment, window string, allNamespaces bool) (stri
 			total = append(total, "-", "-")
 			continue
 		}
-		verdict := verdictDearer
-		switch {
-		case s.tokens == 0:
-			verdict = verdictNoTraffic
-		case s.cost < s.equiv:
-			verdict = verdictCheaper
-		}
-		total = append(total, money(s.equiv), verdict)
+		total = append(total, money(s.equiv), s.verdict())
 	}
 	if allNamespaces {
 		total = append([]string{""}, total...)
@@ -240,12 +229,191 @@ func CostTable(list []v1.LLMDeployment, window string, allNamespaces bool) (stri
 		notes = append(notes, "<API> EQUIV is what the same tokens would have cost at that API's price; VERDICT "+
 			"compares it with COST.")
 	}
+	writeNotes(&b, notes)
+	return b.String(), nil
+}
+
+// addAPIs appends the names of the reference APIs of cs that apis lacks: the columns, in order of appearance.
+func addAPIs(apis []string, cs []v1.APIComparison) []string {
+	for _, a := range cs {
+		if !slices.Contains(apis, a.Name) {
+			apis = append(apis, a.Name)
+		}
+	}
+	return apis
+}
+
+// verdict compares a sum of self-hosted cost with the sum of an API's equivalents, as the operator does.
+func (s apiSum) verdict() string {
+	switch {
+	case s.tokens == 0:
+		return verdictNoTraffic
+	case s.cost < s.equiv:
+		return verdictCheaper
+	}
+	return verdictDearer
+}
+
+// writeNotes writes the footnotes after an empty line, wrapped.
+func writeNotes(b *strings.Builder, notes []string) {
 	if len(notes) > 0 {
 		b.WriteString("\n")
 	}
 	for _, n := range notes {
 		b.WriteString(wrap(n, "", "  ", reportWidth))
 	}
+}
+
+// keyRow is one API key's usage, summed over the models it used.
+type keyRow struct {
+	key     string
+	models  int
+	in, out int64
+	cost    float64
+	apis    []apiSum // by column
+}
+
+// KeyCostTable is the usage and cost of LLMDeployments by API key, from their status.usage.keys: one row per key,
+// summed over the models of list that it used (how many, its tokens, its share of their GPU cost, and for each
+// reference API what its tokens would have cost there and the verdict), most tokens first; then the sum over the
+// keys, and footnotes for models without usage or without keys. The figures are totals since counting began: keys
+// have no 24-hour window. The KEY column names each key with its namespace; allNamespaces names the models of the
+// footnotes with theirs.
+func KeyCostTable(list []v1.LLMDeployment, allNamespaces bool) (string, error) {
+	if len(list) == 0 {
+		return "No LLMDeployments found.\n", nil
+	}
+	items := sortedItems(list)
+
+	var apis []string
+	for i := range items {
+		if u := items[i].Status.Usage; u != nil {
+			for _, k := range u.Keys {
+				apis = addAPIs(apis, k.APIs)
+			}
+		}
+	}
+
+	byKey := map[string]*keyRow{}
+	var (
+		noUsage, noKeys []string
+		withKeys        int
+	)
+	for i := range items {
+		llm := &items[i]
+		qualified := llm.Name
+		if allNamespaces {
+			qualified = llm.Namespace + "/" + llm.Name
+		}
+		u := llm.Status.Usage
+		switch {
+		case u == nil:
+			noUsage = append(noUsage, qualified)
+			continue
+		case len(u.Keys) == 0:
+			noKeys = append(noKeys, qualified)
+			continue
+		}
+		withKeys++
+		for _, k := range u.Keys {
+			r := byKey[k.Key]
+			if r == nil {
+				r = &keyRow{key: k.Key, apis: make([]apiSum, len(apis))}
+				byKey[k.Key] = r
+			}
+			_, c, _ := decimalCell(k.Cost, money)
+			r.models++
+			r.in, r.out, r.cost = r.in+k.InputTokens, r.out+k.OutputTokens, r.cost+c
+			for j, a := range apis {
+				n := slices.IndexFunc(k.APIs, func(x v1.APIComparison) bool { return x.Name == a })
+				if n < 0 {
+					continue
+				}
+				_, e, _ := decimalCell(k.APIs[n].Cost, money)
+				r.apis[j].equiv += e
+				r.apis[j].cost += c
+				r.apis[j].tokens += k.InputTokens + k.OutputTokens
+				r.apis[j].models++
+			}
+		}
+	}
+	rows := make([]*keyRow, 0, len(byKey))
+	for _, r := range byKey {
+		rows = append(rows, r)
+	}
+	slices.SortFunc(rows, func(a, b *keyRow) int {
+		if ta, tb := a.in+a.out, b.in+b.out; ta != tb {
+			if ta > tb {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.key, b.key)
+	})
+
+	t := newTable()
+	header := []string{"KEY", "MODELS", "TOKENS IN", "TOKENS OUT", "COST"}
+	for _, a := range apis {
+		header = append(header, a+" EQUIV", "VERDICT")
+	}
+	t.row(header...)
+	var (
+		in, out int64
+		cost    float64
+		sums    = make([]apiSum, len(apis))
+	)
+	for _, r := range rows {
+		in, out, cost = in+r.in, out+r.out, cost+r.cost
+		cells := []string{r.key, strconv.Itoa(r.models), humanCount(r.in), humanCount(r.out), money(r.cost)}
+		for j, s := range r.apis {
+			if s.models == 0 {
+				cells = append(cells, "-", "-")
+				continue
+			}
+			cells = append(cells, money(s.equiv), s.verdict())
+			sums[j].equiv += s.equiv
+			sums[j].cost += s.cost
+			sums[j].tokens += s.tokens
+			sums[j].models += s.models
+		}
+		t.row(cells...)
+	}
+	total := []string{"TOTAL", "-", "-", "-", "-"}
+	if withKeys > 0 {
+		total = []string{"TOTAL", strconv.Itoa(withKeys), humanCount(in), humanCount(out), money(cost)}
+	}
+	for _, s := range sums {
+		if s.models == 0 {
+			total = append(total, "-", "-")
+			continue
+		}
+		total = append(total, money(s.equiv), s.verdict())
+	}
+	t.row(total...)
+
+	var b strings.Builder
+	b.WriteString("Usage by API key since the operator began counting (status.usage.keys): keys have no 24h window.\n")
+	b.WriteString(t.String())
+	var notes []string
+	if len(noUsage) > 0 {
+		notes = append(notes, fmt.Sprintf("- %s: no status.usage: the operator's config has no cost section, or the "+
+			"operator has not counted %s yet.", strings.Join(noUsage, ", "), pronoun(len(noUsage))))
+	}
+	if len(noKeys) > 0 {
+		notes = append(notes, fmt.Sprintf("- %s: no status.usage.keys: no API key has sent %s tokens through the "+
+			"gateway yet, or the operator's config does not say where the gateway's metrics are (gateway.service or "+
+			"gateway.metricsURLs).", strings.Join(noKeys, ", "), pronoun(len(noKeys))))
+	}
+	if len(rows) > 0 {
+		notes = append(notes, "COST is the key's share of its models' GPU cost, by its share of their tokens in "+
+			"each interval; GPU time in which no key sent tokens is charged to none, so the keys' costs can add up "+
+			"to less than the models'.")
+	}
+	if len(apis) > 0 {
+		notes = append(notes, "<API> EQUIV is what the key's tokens would have cost at that API's price; VERDICT "+
+			"compares it with COST.")
+	}
+	writeNotes(&b, notes)
 	return b.String(), nil
 }
 

@@ -2,9 +2,11 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -19,7 +21,7 @@ func tableRows(t *testing.T, out string) [][]string {
 	var rows [][]string
 	in := false
 	for _, l := range strings.Split(out, "\n") {
-		if strings.HasPrefix(l, "NAME") || strings.HasPrefix(l, "NAMESPACE") {
+		if strings.HasPrefix(l, "NAME") || strings.HasPrefix(l, "NAMESPACE") || strings.HasPrefix(l, "KEY") {
 			in = true
 		}
 		if in {
@@ -204,5 +206,188 @@ func TestCostTableCurrency(t *testing.T) {
 		if !strings.Contains(header, " "+tc.want) {
 			t.Errorf("currencies %v: header %q, want %s\n%s", tc.currencies, header, tc.want, out)
 		}
+	}
+}
+
+// keyUsage is a key's status.usage.keys entry, compared with gpt-4o and claude-sonnet at the given costs.
+func keyUsage(key string, in, out int64, cost, gpt4o, claude string) v1.KeyUsage {
+	verdict := func(api string) string {
+		c, _ := strconv.ParseFloat(cost, 64)
+		e, _ := strconv.ParseFloat(api, 64)
+		switch {
+		case in+out == 0:
+			return "NoTraffic"
+		case c < e:
+			return "Cheaper"
+		}
+		return "Dearer"
+	}
+	return v1.KeyUsage{Key: key, InputTokens: in, OutputTokens: out, Cost: cost, APIs: []v1.APIComparison{
+		{Name: "gpt-4o", Cost: gpt4o, Verdict: verdict(gpt4o)},
+		{Name: "claude-sonnet", Cost: claude, Verdict: verdict(claude)},
+	}}
+}
+
+// keyFixtures: three models with keys at gpt-4o's ($2.50 in, $10 out per MTok) and claude-sonnet's ($3, $15)
+// prices: team-a/support-bot on two models of team-a (cheaper than the APIs on the small one, dearer on the big
+// one), team-b/analytics on a model of team-a and one of team-b, team-a/batch-eval on one, and a key of team-b that
+// sent nothing.
+func keyFixtures() []v1.LLMDeployment {
+	big := llmd("team-a", "llama-70b")
+	big.Status.Usage = &v1.UsageStatus{UpdatedAt: updated,
+		Total: v1.UsageFigures{WindowStart: start, GPUHours: "96", Cost: "288", InputTokens: 1_300_000, OutputTokens: 360_000},
+		Keys: []v1.KeyUsage{
+			keyUsage("team-a/support-bot", 900_000, 250_000, "210.40", "4.75", "6.45"),
+			keyUsage("team-b/analytics", 300_000, 90_000, "70.10", "1.65", "2.25"),
+		}}
+	small := llmd("team-a", "llama-8b")
+	small.Status.Usage = &v1.UsageStatus{UpdatedAt: updated,
+		Total: v1.UsageFigures{WindowStart: start, GPUHours: "12.5", Cost: "9.38", InputTokens: 50_000_000, OutputTokens: 12_000_000},
+		Keys: []v1.KeyUsage{
+			keyUsage("team-a/support-bot", 40_000_000, 9_000_000, "6.10", "190.00", "255.00"),
+			keyUsage("team-a/batch-eval", 8_000_000, 2_000_000, "1.25", "40.00", "54.00"),
+		}}
+	mistral := llmd("team-b", "mistral-7b")
+	mistral.Status.Usage = &v1.UsageStatus{UpdatedAt: updated,
+		Total: v1.UsageFigures{WindowStart: start, GPUHours: "4", Cost: "3.60", InputTokens: 2_000_000, OutputTokens: 500_000},
+		Keys: []v1.KeyUsage{
+			keyUsage("team-b/analytics", 2_000_000, 500_000, "3.00", "10.00", "13.50"),
+			keyUsage("team-b/idle-key", 0, 0, "0", "0", "0"),
+		}}
+	return []v1.LLMDeployment{mistral, small, big}
+}
+
+func TestKeyCostTableGolden(t *testing.T) {
+	out, err := KeyCostTable(keyFixtures(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, filepath.Join("testdata", "cost", "by-key-all.golden"), out)
+}
+
+// TestKeyCostTableFigures checks the sums over the models a key used, the verdicts on those sums (support-bot is
+// cheaper than gpt-4o on llama-8b and dearer on llama-70b, and dearer in sum), and the order by tokens.
+func TestKeyCostTableFigures(t *testing.T) {
+	out, err := KeyCostTable(keyFixtures(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := tableRows(t, out)
+	want := [][]string{
+		{"KEY", "MODELS", "TOKENS IN", "TOKENS OUT", "COST", "gpt-4o EQUIV", "VERDICT", "claude-sonnet EQUIV", "VERDICT"},
+		// 40.9M + 9.25M tokens (9.3M); 210.40 + 6.10 against 4.75 + 190 and 6.45 + 255.
+		{"team-a/support-bot", "2", "40.9M", "9.3M", "216.50", "194.75", "Dearer", "261.45", "Cheaper"},
+		{"team-a/batch-eval", "1", "8M", "2M", "1.25", "40.00", "Cheaper", "54.00", "Cheaper"},
+		// 2.3M + 590k tokens; 70.10 + 3 against 1.65 + 10 and 2.25 + 13.50.
+		{"team-b/analytics", "2", "2.3M", "590k", "73.10", "11.65", "Dearer", "15.75", "Dearer"},
+		{"team-b/idle-key", "1", "0", "0", "0.00", "0.00", "NoTraffic", "0.00", "NoTraffic"},
+		// 3 models; 216.50 + 1.25 + 73.10 against 194.75 + 40 + 11.65 and 261.45 + 54 + 15.75.
+		{"TOTAL", "3", "51.2M", "11.8M", "290.85", "246.40", "Dearer", "331.20", "Cheaper"},
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("%d rows, want %d:\n%s", len(rows), len(want), out)
+	}
+	for i := range want {
+		if !slices.Equal(rows[i], want[i]) {
+			t.Errorf("row %d:\n got %q\nwant %q", i, rows[i], want[i])
+		}
+	}
+	if first := strings.SplitN(out, "\n", 2)[0]; !strings.Contains(first, "status.usage.keys") || !strings.Contains(first, "no 24h window") {
+		t.Errorf("the first line %q does not say that the figures are totals", first)
+	}
+	if strings.Contains(out, "\n- ") {
+		t.Errorf("a footnote on models without usage, yet all have keys:\n%s", out)
+	}
+}
+
+// TestKeyCostTableTiesAndSingleNamespace: keys with as many tokens go by name; without -A the footnotes name the
+// models without their namespace, and the keys keep theirs.
+func TestKeyCostTableTiesAndSingleNamespace(t *testing.T) {
+	m := llmd("team-a", "m")
+	m.Status.Usage = &v1.UsageStatus{Keys: []v1.KeyUsage{
+		keyUsage("team-b/zeta", 5, 5, "1", "2", "3"),
+		keyUsage("team-a/alpha", 6, 4, "1", "2", "3"),
+		keyUsage("team-a/most", 11, 0, "1", "2", "3"),
+	}}
+	out, err := KeyCostTable([]v1.LLMDeployment{m, llmd("team-a", "bare")}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	rows := tableRows(t, out)
+	for _, r := range rows[1 : len(rows)-1] {
+		order = append(order, r[0])
+	}
+	if want := []string{"team-a/most", "team-a/alpha", "team-b/zeta"}; !slices.Equal(order, want) {
+		t.Errorf("rows %v, want %v (most tokens first, then by key)", order, want)
+	}
+	if !strings.Contains(out, "- bare: no status.usage:") {
+		t.Errorf("no footnote naming bare without its namespace:\n%s", out)
+	}
+}
+
+// TestKeyCostTableWithoutKeys: models without usage, and with usage but no keys, have footnotes; the table has
+// no API columns and a TOTAL of dashes.
+func TestKeyCostTableWithoutKeys(t *testing.T) {
+	counted := llmd("team-b", "counted")
+	counted.Status.Usage = &v1.UsageStatus{Total: v1.UsageFigures{GPUHours: "1", Cost: "2", InputTokens: 10, OutputTokens: 10,
+		APIs: []v1.APIComparison{{Name: "gpt-4o", Cost: "0.01", Verdict: "Dearer"}}}}
+	list := []v1.LLMDeployment{llmd("team-a", "b"), counted, llmd("team-a", "a")}
+	out, err := KeyCostTable(list, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := tableRows(t, out)
+	want := [][]string{{"KEY", "MODELS", "TOKENS IN", "TOKENS OUT", "COST"}, {"TOTAL", "-", "-", "-", "-"}}
+	if len(rows) != len(want) || !slices.Equal(rows[0], want[0]) || !slices.Equal(rows[1], want[1]) {
+		t.Errorf("rows %q, want %q", rows, want)
+	}
+	flat := strings.Join(strings.Fields(out), " ")
+	for _, note := range []string{
+		"- team-a/a, team-a/b: no status.usage: the operator's config has no cost section, or the operator has not counted them yet.",
+		"- team-b/counted: no status.usage.keys: no API key has sent it tokens through the gateway yet, or the operator's " +
+			"config does not say where the gateway's metrics are (gateway.service or gateway.metricsURLs).",
+	} {
+		if !strings.Contains(flat, note) {
+			t.Errorf("no footnote %q in:\n%s", note, out)
+		}
+	}
+	if strings.Contains(out, "EQUIV") || strings.Contains(out, "COST is the key's share") {
+		t.Errorf("notes on columns or rows that are not there:\n%s", out)
+	}
+	if out, err := KeyCostTable(nil, false); err != nil || out != "No LLMDeployments found.\n" {
+		t.Errorf("empty list: %q, %v", out, err)
+	}
+}
+
+// TestKeyCostTableAPIOfSomeModels: an API that only some of a key's models compare with is summed, and judged,
+// over those models only, as in the per-model TOTAL.
+func TestKeyCostTableAPIOfSomeModels(t *testing.T) {
+	a, b := llmd("ns", "a"), llmd("ns", "b")
+	a.Status.Usage = &v1.UsageStatus{Keys: []v1.KeyUsage{{Key: "ns/k", InputTokens: 1000, Cost: "1.00",
+		APIs: []v1.APIComparison{{Name: "cheap-api", Cost: "2.00", Verdict: "Cheaper"}}}}}
+	b.Status.Usage = &v1.UsageStatus{Keys: []v1.KeyUsage{{Key: "ns/k", InputTokens: 1000, Cost: "100.00"}}}
+	out, err := KeyCostTable([]v1.LLMDeployment{a, b}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := tableRows(t, out)
+	if want := []string{"ns/k", "2", "2k", "0", "101.00", "2.00", "Cheaper"}; !slices.Equal(rows[1], want) {
+		t.Errorf("row %q, want %q (cheap-api against the cost of model a only)", rows[1], want)
+	}
+}
+
+// TestDocsShowTheByKeyGolden: docs/kubectl-plugin.md shows the --by-key golden output as it is.
+func TestDocsShowTheByKeyGolden(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/kubectl-plugin.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join("testdata", "cost", "by-key-all.golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), "\n"+string(want)+"```\n") {
+		t.Errorf("docs/kubectl-plugin.md does not show testdata/cost/by-key-all.golden as it is: paste it into its example")
 	}
 }
