@@ -90,9 +90,10 @@ update-golden: ## Regenerate the golden files of rendered manifests (review the 
 ##@ Build
 
 .PHONY: build
-build: ## Build the manager and gateway binaries.
+build: ## Build the manager, gateway and loader binaries.
 	go build -o bin/manager ./cmd
 	go build -o bin/gateway ./cmd/gateway
+	go build -o bin/loader ./cmd/loader
 
 .PHONY: kubectl-plugin
 kubectl-plugin: ## Build the kubectl plugin bin/kubectl-privatellm (kubectl privatellm fit|cost|status; docs/kubectl-plugin.md).

@@ -10,13 +10,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/privatellm/privatellm/test/hubsim"
 )
 
 func TestResolveRevision(t *testing.T) {
-	h := newFakeHub(t)
-	repo, sha := testRepo("acme/tiny")
-	h.addRepo(repo)
-	c, _ := h.client("")
+	h := newHub(t)
+	opts, sha := testRepo()
+	h.AddRepo("acme/tiny", opts)
+	c, _ := client(h, "")
 	ctx := context.Background()
 
 	for _, rev := range []string{"main", "v1.0", ""} {
@@ -25,41 +27,41 @@ func TestResolveRevision(t *testing.T) {
 			t.Errorf("ResolveRevision(%q) = %q, %v; want %s", rev, got, err, sha)
 		}
 	}
-	if n := len(h.requests("hub", "/api/models/acme/tiny/revision/main")); n != 2 {
+	if n := len(h.Requests(hubsim.HubServer, "/api/models/acme/tiny/revision/main")); n != 2 {
 		t.Errorf("%d requests for revision main, want 2 (\"\" means main)", n)
 	}
 
-	h.resetLog()
+	h.ResetLog()
 	got, err := c.ResolveRevision(ctx, "acme/tiny", sha)
 	if err != nil || got != sha {
 		t.Errorf("ResolveRevision(sha) = %q, %v", got, err)
 	}
-	if n := len(h.requests("hub", "")); n != 0 {
+	if n := len(h.Requests(hubsim.HubServer, "")); n != 0 {
 		t.Errorf("a commit sha took %d requests, want none", n)
 	}
 }
 
 func TestResolveRevisionEscapesSlash(t *testing.T) {
-	h := newFakeHub(t)
-	repo, sha := testRepo("acme/tiny")
-	repo.refs["refs/pr/1"] = sha
-	h.addRepo(repo)
-	c, _ := h.client("")
+	h := newHub(t)
+	opts, sha := testRepo()
+	opts.Refs["refs/pr/1"] = sha
+	h.AddRepo("acme/tiny", opts)
+	c, _ := client(h, "")
 	got, err := c.ResolveRevision(context.Background(), "acme/tiny", "refs/pr/1")
 	if err != nil || got != sha {
 		t.Fatalf("ResolveRevision(refs/pr/1) = %q, %v", got, err)
 	}
-	if n := len(h.requests("hub", "/revision/refs%2Fpr%2F1")); n != 1 {
-		t.Errorf("the revision was not sent as one escaped segment: %+v", h.requests("hub", ""))
+	if n := len(h.Requests(hubsim.HubServer, "/revision/refs%2Fpr%2F1")); n != 1 {
+		t.Errorf("the revision was not sent as one escaped segment: %+v", h.Requests(hubsim.HubServer, ""))
 	}
 }
 
 func TestModelInfo(t *testing.T) {
-	h := newFakeHub(t)
-	repo, sha := testRepo("acme/gated")
-	repo.gated = true
-	h.addRepo(repo)
-	c, _ := h.client(goodToken)
+	h := newHub(t)
+	opts, sha := testRepo()
+	opts.Gated = "manual"
+	h.AddRepo("acme/gated", opts)
+	c, _ := client(h, goodToken)
 	info, err := c.ModelInfo(context.Background(), "acme/gated", "main")
 	if err != nil {
 		t.Fatal(err)
@@ -71,11 +73,10 @@ func TestModelInfo(t *testing.T) {
 }
 
 func TestListFilesPagination(t *testing.T) {
-	h := newFakeHub(t)
-	h.pageSize = 2
-	repo, sha := testRepo("acme/tiny")
-	h.addRepo(repo)
-	c, _ := h.client("")
+	h := newHub(t, hubsim.PageSize(2))
+	opts, sha := testRepo()
+	repo := h.AddRepo("acme/tiny", opts)
+	c, _ := client(h, "")
 
 	files, err := c.ListFiles(context.Background(), "acme/tiny", sha)
 	if err != nil {
@@ -91,13 +92,13 @@ func TestListFilesPagination(t *testing.T) {
 		t.Errorf("paths = %q, want %q (files only, sorted)", paths, wantPaths)
 	}
 	// 7 files + 3 directories (extra, extra/deep, original) = 10 entries at 2 a page: 5 pages.
-	pages := h.requests("hub", "/api/models/acme/tiny/tree/")
+	pages := h.Requests(hubsim.HubServer, "/api/models/acme/tiny/tree/")
 	if len(pages) != 5 {
 		t.Errorf("%d tree requests, want 5 pages", len(pages))
 	}
 	for i, p := range pages[1:] {
-		if !strings.Contains(p.path, "cursor=") || !strings.Contains(p.path, "recursive=true") {
-			t.Errorf("page %d was %s, want the Link URL with its cursor and recursive=true", i+2, p.path)
+		if !strings.Contains(p.Path, "cursor=") || !strings.Contains(p.Path, "recursive=true") {
+			t.Errorf("page %d was %s, want the Link URL with its cursor and recursive=true", i+2, p.Path)
 		}
 	}
 
@@ -105,14 +106,14 @@ func TestListFilesPagination(t *testing.T) {
 	for _, f := range files {
 		byPath[f.Path] = f
 	}
-	model, cfg := repo.file(sha, "model.safetensors"), repo.file(sha, "config.json")
-	if f := byPath["model.safetensors"]; f.LFS == nil || f.LFS.SHA256 != model.sha256() ||
-		f.Size != int64(len(model.content)) || f.ETag() != model.sha256() || f.XetHash == "" ||
-		f.LFS.PointerSize != int64(len(model.pointer())) {
-		t.Errorf("model.safetensors = %+v (lfs %+v), want LFS sha256 %s", f, f.LFS, model.sha256())
+	model, cfg := repo.File("model.safetensors"), repo.File("config.json")
+	if f := byPath["model.safetensors"]; f.LFS == nil || f.LFS.SHA256 != model.SHA256() ||
+		f.Size != int64(len(model.Content)) || f.ETag() != model.SHA256() || f.XetHash == "" ||
+		f.LFS.PointerSize != int64(len(model.Pointer())) {
+		t.Errorf("model.safetensors = %+v (lfs %+v), want LFS sha256 %s", f, f.LFS, model.SHA256())
 	}
-	if f := byPath["config.json"]; f.LFS != nil || f.BlobID != cfg.gitOID() || f.ETag() != cfg.gitOID() {
-		t.Errorf("config.json = %+v, want git blob %s", f, cfg.gitOID())
+	if f := byPath["config.json"]; f.LFS != nil || f.BlobID != cfg.GitOID() || f.ETag() != cfg.GitOID() {
+		t.Errorf("config.json = %+v, want git blob %s", f, cfg.GitOID())
 	}
 }
 
@@ -131,15 +132,15 @@ func TestListFilesLinkLoop(t *testing.T) {
 }
 
 func TestErrorsFromTheHub(t *testing.T) {
-	h := newFakeHub(t)
-	open, sha := testRepo("acme/open")
-	h.addRepo(open)
-	private, _ := testRepo("acme/private")
-	private.private = true
-	h.addRepo(private)
-	gated, _ := testRepo("meta-llama/gated")
-	gated.gated = true
-	h.addRepo(gated)
+	h := newHub(t)
+	openOpts, sha := testRepo()
+	h.AddRepo("acme/open", openOpts)
+	privateOpts, _ := testRepo()
+	privateOpts.Private = true
+	h.AddRepo("acme/private", privateOpts)
+	gatedOpts, _ := testRepo()
+	gatedOpts.Gated = "manual"
+	h.AddRepo("meta-llama/gated", gatedOpts)
 
 	for _, tc := range []struct {
 		name, token, repo, rev string
@@ -156,7 +157,7 @@ func TestErrorsFromTheHub(t *testing.T) {
 		{"missing revision", "", "acme/open", "no-such-branch", ErrRevisionNotFound, 404, "use an existing branch"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, _ := h.client(tc.token)
+			c, _ := client(h, tc.token)
 			_, err := c.Download(context.Background(), DownloadRequest{CacheDir: t.TempDir(), Repo: tc.repo, Revision: tc.rev})
 			var he *Error
 			if !errors.As(err, &he) || !errors.Is(err, tc.want) {
@@ -173,14 +174,14 @@ func TestErrorsFromTheHub(t *testing.T) {
 	}
 
 	t.Run("missing file", func(t *testing.T) {
-		c, _ := h.client("")
+		c, _ := client(h, "")
 		_, err := c.head(context.Background(), "acme/open", sha, File{Path: "nope.bin"})
 		if !errors.Is(err, ErrEntryNotFound) {
 			t.Fatalf("err = %v, want EntryNotFound", err)
 		}
 	})
 	t.Run("gated with a granted token works", func(t *testing.T) {
-		c, _ := h.client(goodToken)
+		c, _ := client(h, goodToken)
 		if _, err := c.ResolveRevision(context.Background(), "meta-llama/gated", "main"); err != nil {
 			t.Fatal(err)
 		}
@@ -188,11 +189,11 @@ func TestErrorsFromTheHub(t *testing.T) {
 }
 
 func TestRateLimitedWaitsRetryAfter(t *testing.T) {
-	h := newFakeHub(t)
-	repo, sha := testRepo("acme/tiny")
-	h.addRepo(repo)
-	h.inject("/api/models/acme/tiny/revision/", 2, http.StatusTooManyRequests, http.Header{"Retry-After": {"7"}})
-	c, slept := h.client("")
+	h := newHub(t)
+	opts, sha := testRepo()
+	h.AddRepo("acme/tiny", opts)
+	h.Fail("/api/models/acme/tiny/revision/", 2, http.StatusTooManyRequests, http.Header{"Retry-After": {"7"}})
+	c, slept := client(h, "")
 	got, err := c.ResolveRevision(context.Background(), "acme/tiny", "main")
 	if err != nil || got != sha {
 		t.Fatalf("ResolveRevision = %q, %v; want success after two 429s", got, err)
@@ -200,34 +201,34 @@ func TestRateLimitedWaitsRetryAfter(t *testing.T) {
 	if want := []time.Duration{7 * time.Second, 7 * time.Second}; !reflect.DeepEqual(*slept, want) {
 		t.Errorf("slept %v, want %v", *slept, want)
 	}
-	if n := len(h.requests("hub", "/revision/")); n != 3 {
+	if n := len(h.Requests(hubsim.HubServer, "/revision/")); n != 3 {
 		t.Errorf("%d requests, want 3", n)
 	}
 }
 
 func TestRateLimitedGivesUp(t *testing.T) {
-	h := newFakeHub(t)
-	repo, _ := testRepo("acme/tiny")
-	h.addRepo(repo)
-	h.inject("/api/", 100, http.StatusTooManyRequests, http.Header{"Ratelimit": {`"api";r=0;t=55`}})
-	c, slept := h.client("")
+	h := newHub(t)
+	opts, _ := testRepo()
+	h.AddRepo("acme/tiny", opts)
+	h.Fail("/api/", 100, http.StatusTooManyRequests, http.Header{"Ratelimit": {`"api";r=0;t=55`}})
+	c, slept := client(h, "")
 	c.MaxRetries = 2
 	_, err := c.ResolveRevision(context.Background(), "acme/tiny", "main")
 	var he *Error
 	if !errors.As(err, &he) || he.Reason != ReasonRateLimited || he.RetryAfter != 55*time.Second || !he.Transient() {
 		t.Fatalf("err = %#v, want RateLimited with RetryAfter 55s", err)
 	}
-	if len(*slept) != 2 || len(h.requests("hub", "/api/")) != 3 {
-		t.Errorf("slept %v over %d requests, want 2 waits and 3 requests", *slept, len(h.requests("hub", "/api/")))
+	if len(*slept) != 2 || len(h.Requests(hubsim.HubServer, "/api/")) != 3 {
+		t.Errorf("slept %v over %d requests, want 2 waits and 3 requests", *slept, len(h.Requests(hubsim.HubServer, "/api/")))
 	}
 }
 
 func TestRateLimitedTooLongReturnsAtOnce(t *testing.T) {
-	h := newFakeHub(t)
-	repo, _ := testRepo("acme/tiny")
-	h.addRepo(repo)
-	h.inject("/api/", 1, http.StatusTooManyRequests, http.Header{"Retry-After": {"3600"}})
-	c, slept := h.client("")
+	h := newHub(t)
+	opts, _ := testRepo()
+	h.AddRepo("acme/tiny", opts)
+	h.Fail("/api/", 1, http.StatusTooManyRequests, http.Header{"Retry-After": {"3600"}})
+	c, slept := client(h, "")
 	_, err := c.ResolveRevision(context.Background(), "acme/tiny", "main")
 	var he *Error
 	if !errors.As(err, &he) || he.Reason != ReasonRateLimited || he.RetryAfter != time.Hour {
@@ -239,11 +240,11 @@ func TestRateLimitedTooLongReturnsAtOnce(t *testing.T) {
 }
 
 func TestServerErrorRetriedThenFails(t *testing.T) {
-	h := newFakeHub(t)
-	repo, sha := testRepo("acme/tiny")
-	h.addRepo(repo)
-	h.inject("/api/models/acme/tiny/tree/", 100, http.StatusInternalServerError, nil)
-	c, slept := h.client("")
+	h := newHub(t)
+	opts, sha := testRepo()
+	h.AddRepo("acme/tiny", opts)
+	h.Fail("/api/models/acme/tiny/tree/", 100, http.StatusInternalServerError, nil)
+	c, slept := client(h, "")
 	_, err := c.ListFiles(context.Background(), "acme/tiny", sha)
 	var he *Error
 	if !errors.As(err, &he) || he.Reason != ReasonServerError || he.StatusCode != 500 || !IsTransient(err) {
@@ -253,17 +254,17 @@ func TestServerErrorRetriedThenFails(t *testing.T) {
 	if !reflect.DeepEqual(*slept, want) {
 		t.Errorf("slept %v, want %v", *slept, want)
 	}
-	if n := len(h.requests("hub", "/tree/")); n != DefaultMaxRetries+1 {
+	if n := len(h.Requests(hubsim.HubServer, "/tree/")); n != DefaultMaxRetries+1 {
 		t.Errorf("%d requests, want %d", n, DefaultMaxRetries+1)
 	}
 }
 
 func TestServerErrorRecovers(t *testing.T) {
-	h := newFakeHub(t)
-	repo, _ := testRepo("acme/tiny")
-	h.addRepo(repo)
-	h.inject("/api/", 2, http.StatusServiceUnavailable, nil)
-	c, slept := h.client("")
+	h := newHub(t)
+	opts, _ := testRepo()
+	h.AddRepo("acme/tiny", opts)
+	h.Fail("/api/", 2, http.StatusServiceUnavailable, nil)
+	c, slept := client(h, "")
 	if _, err := c.Download(context.Background(), DownloadRequest{CacheDir: t.TempDir(), Repo: "acme/tiny"}); err != nil {
 		t.Fatal(err)
 	}

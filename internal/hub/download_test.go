@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/privatellm/privatellm/test/hubsim"
 )
 
 // weightsFilter is what a vLLM deployment asks for: safetensors and the config/tokenizer files, no
@@ -25,30 +27,30 @@ func download(t *testing.T, c *Client, cache, repo string) (*Snapshot, error) {
 }
 
 // checkLayout asserts the Hugging Face cache layout for the files of want.
-func checkLayout(t *testing.T, cache string, repo *fakeRepo, sha string, want []string) {
+func checkLayout(t *testing.T, cache string, repo hubsim.Repo, sha string, want []string) {
 	t.Helper()
-	repoDir := filepath.Join(cache, "models--"+strings.ReplaceAll(repo.id, "/", "--"))
+	repoDir := filepath.Join(cache, "models--"+strings.ReplaceAll(repo.ID, "/", "--"))
 	if b, err := os.ReadFile(filepath.Join(repoDir, "refs", "main")); err != nil || string(b) != sha {
 		t.Errorf("refs/main = %q, %v; want %s without newline", b, err, sha)
 	}
 	for _, p := range want {
-		f := repo.file(sha, p)
+		f := repo.File(p)
 		pointer := filepath.Join(repoDir, "snapshots", sha, filepath.FromSlash(p))
 		target, err := os.Readlink(pointer)
 		if err != nil {
 			t.Errorf("%s: not a symlink: %v", p, err)
 			continue
 		}
-		wantTarget := strings.Repeat("../", 2+strings.Count(p, "/")) + "blobs/" + f.etag()
+		wantTarget := strings.Repeat("../", 2+strings.Count(p, "/")) + "blobs/" + f.ETag()
 		if target != filepath.FromSlash(wantTarget) {
 			t.Errorf("%s -> %s, want the relative %s", p, target, wantTarget)
 		}
 		got, err := os.ReadFile(pointer)
-		if err != nil || !bytes.Equal(got, f.content) {
+		if err != nil || !bytes.Equal(got, f.Content) {
 			t.Errorf("%s: content through the link differs (%v)", p, err)
 		}
-		if fi, err := os.Lstat(filepath.Join(repoDir, "blobs", f.etag())); err != nil || !fi.Mode().IsRegular() {
-			t.Errorf("%s: blob %s missing or not a regular file: %v", p, f.etag(), err)
+		if fi, err := os.Lstat(filepath.Join(repoDir, "blobs", f.ETag())); err != nil || !fi.Mode().IsRegular() {
+			t.Errorf("%s: blob %s missing or not a regular file: %v", p, f.ETag(), err)
 		}
 	}
 	entries, _ := os.ReadDir(filepath.Join(repoDir, "blobs"))
@@ -59,7 +61,7 @@ func checkLayout(t *testing.T, cache string, repo *fakeRepo, sha string, want []
 	}
 	etags := map[string]bool{}
 	for _, p := range want {
-		etags[repo.file(sha, p).etag()] = true
+		etags[repo.File(p).ETag()] = true
 	}
 	if len(entries) != len(etags) {
 		t.Errorf("%d blobs, want %d", len(entries), len(etags))
@@ -69,11 +71,11 @@ func checkLayout(t *testing.T, cache string, repo *fakeRepo, sha string, want []
 var wantFiles = []string{"config.json", "extra/deep/adapter.safetensors", "model.safetensors", "tokenizer.json"}
 
 func TestDownloadLayout(t *testing.T) {
-	h := newFakeHub(t)
-	repo, sha := testRepo("meta-llama/Tiny")
-	repo.private = true // the token must reach the Hub; the CDN refuses it
-	h.addRepo(repo)
-	c, _ := h.client(goodToken)
+	h := newHub(t)
+	opts, sha := testRepo()
+	opts.Private = true // the token must reach the Hub; the CDN refuses it
+	repo := h.AddRepo("meta-llama/Tiny", opts)
+	c, _ := client(h, goodToken)
 	cache := t.TempDir()
 
 	snap, err := download(t, c, cache, "meta-llama/Tiny")
@@ -91,38 +93,38 @@ func TestDownloadLayout(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(cache, "CACHEDIR.TAG")); err != nil {
 		t.Errorf("no CACHEDIR.TAG: %v", err)
 	}
-	if n := len(h.requests("cdn", "/repos/")); n != 2 {
+	if n := len(h.Requests(hubsim.CDNServer, "/repos/")); n != 2 {
 		t.Errorf("%d CDN requests, want one per LFS file", n)
 	}
-	for _, e := range h.requests("cdn", "") {
-		if e.status != http.StatusOK {
-			t.Errorf("CDN answered %d to %s (an Authorization header would be refused)", e.status, e.path)
+	for _, e := range h.Requests(hubsim.CDNServer, "") {
+		if e.Status != http.StatusOK {
+			t.Errorf("CDN answered %d to %s (an Authorization header would be refused)", e.Status, e.Path)
 		}
 	}
 	// HEAD then GET on /resolve for files in git, HEAD only for LFS files (their GET goes to the CDN).
-	if n := len(h.requests("hub", "/resolve/")); n != 6 {
+	if n := len(h.Requests(hubsim.HubServer, "/resolve/")); n != 6 {
 		t.Errorf("%d resolve requests, want 6", n)
 	}
 }
 
 func TestSecondRunDownloadsNothing(t *testing.T) {
-	h := newFakeHub(t)
-	repo, sha := testRepo("acme/tiny")
-	h.addRepo(repo)
-	c, _ := h.client("")
+	h := newHub(t)
+	opts, sha := testRepo()
+	repo := h.AddRepo("acme/tiny", opts)
+	c, _ := client(h, "")
 	cache := t.TempDir()
 	if _, err := download(t, c, cache, "acme/tiny"); err != nil {
 		t.Fatal(err)
 	}
-	h.resetLog()
+	h.ResetLog()
 	snap, err := download(t, c, cache, "acme/tiny")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(h.requests("hub", "/resolve/")) + len(h.requests("cdn", "")); n != 0 {
+	if n := len(h.Requests(hubsim.HubServer, "/resolve/")) + len(h.Requests(hubsim.CDNServer, "")); n != 0 {
 		t.Errorf("second run made %d file requests, want 0", n)
 	}
-	if n := len(h.requests("hub", "")); n != 2 {
+	if n := len(h.Requests(hubsim.HubServer, "")); n != 2 {
 		t.Errorf("second run made %d Hub requests, want 2 (revision and tree)", n)
 	}
 	if snap.Downloaded != 0 || snap.Skipped != 4 || snap.BytesDownloaded != 0 {
@@ -131,27 +133,27 @@ func TestSecondRunDownloadsNothing(t *testing.T) {
 	checkLayout(t, cache, repo, sha, wantFiles)
 
 	// A lost link is recreated from the blob, still without a request.
-	h.resetLog()
+	h.ResetLog()
 	if err := os.Remove(filepath.Join(snap.Dir, "model.safetensors")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := download(t, c, cache, "acme/tiny"); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(h.requests("hub", "/resolve/")) + len(h.requests("cdn", "")); n != 0 {
+	if n := len(h.Requests(hubsim.HubServer, "/resolve/")) + len(h.Requests(hubsim.CDNServer, "")); n != 0 {
 		t.Errorf("relinking made %d file requests, want 0", n)
 	}
 	checkLayout(t, cache, repo, sha, wantFiles)
 }
 
 func TestResumeAfterCutConnection(t *testing.T) {
-	h := newFakeHub(t)
-	repo, sha := testRepo("acme/tiny")
-	h.addRepo(repo)
-	model := repo.file(sha, "model.safetensors")
+	h := newHub(t)
+	opts, sha := testRepo()
+	repo := h.AddRepo("acme/tiny", opts)
+	model := repo.File("model.safetensors")
 	const cut = 100_000
-	h.cutOnce[model.sha256()] = cut
-	c, slept := h.client("")
+	h.CutBody("model.safetensors", cut, 1)
+	c, slept := client(h, "")
 	cache := t.TempDir()
 
 	snap, err := download(t, c, cache, "acme/tiny")
@@ -159,9 +161,9 @@ func TestResumeAfterCutConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkLayout(t, cache, repo, sha, wantFiles)
-	gets := h.requests("cdn", model.sha256())
-	if len(gets) != 2 || gets[0].rangeHdr != "" || gets[1].rangeHdr != "bytes=100000-" ||
-		gets[1].status != http.StatusPartialContent {
+	gets := h.Requests(hubsim.CDNServer, model.SHA256())
+	if len(gets) != 2 || gets[0].Range != "" || gets[1].Range != "bytes=100000-" ||
+		gets[1].Status != http.StatusPartialContent {
 		t.Errorf("CDN requests %+v, want a full GET then Range bytes=100000- answered 206", gets)
 	}
 	var total int64
@@ -177,32 +179,32 @@ func TestResumeAfterCutConnection(t *testing.T) {
 }
 
 func TestStalledTransferIsCutAndResumed(t *testing.T) {
-	h := newFakeHub(t)
-	repo, sha := testRepo("acme/tiny")
-	h.addRepo(repo)
-	model := repo.file(sha, "model.safetensors")
-	h.stallOnce[model.sha256()] = 64_000
-	c, _ := h.client("")
+	h := newHub(t)
+	opts, sha := testRepo()
+	repo := h.AddRepo("acme/tiny", opts)
+	model := repo.File("model.safetensors")
+	h.StallBody("model.safetensors", 64_000, 1)
+	c, _ := client(h, "")
 	c.StallTimeout = 200 * time.Millisecond
 	cache := t.TempDir()
 	if _, err := download(t, c, cache, "acme/tiny"); err != nil {
 		t.Fatal(err)
 	}
 	checkLayout(t, cache, repo, sha, wantFiles)
-	gets := h.requests("cdn", model.sha256())
-	if len(gets) != 2 || gets[1].rangeHdr != "bytes=64000-" {
+	gets := h.Requests(hubsim.CDNServer, model.SHA256())
+	if len(gets) != 2 || gets[1].Range != "bytes=64000-" {
 		t.Errorf("CDN requests %+v, want the stalled GET then Range bytes=64000-", gets)
 	}
 }
 
 func TestResumeAcrossRuns(t *testing.T) {
-	h := newFakeHub(t)
-	repo, sha := testRepo("acme/tiny")
-	h.addRepo(repo)
-	model := repo.file(sha, "model.safetensors")
+	h := newHub(t)
+	opts, _ := testRepo()
+	repo := h.AddRepo("acme/tiny", opts)
+	model := repo.File("model.safetensors")
 	const cut = 123_457
-	h.cutOnce[model.sha256()] = cut
-	c, _ := h.client("")
+	h.CutBody("model.safetensors", cut, 1)
+	c, _ := client(h, "")
 	cache := t.TempDir()
 	only := Filter{Include: []string{"model.safetensors"}}
 
@@ -218,7 +220,7 @@ func TestResumeAcrossRuns(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("first run: %v, want context.Canceled", err)
 	}
-	partial := filepath.Join(cache, "models--acme--tiny", "blobs", model.sha256()+".incomplete")
+	partial := filepath.Join(cache, "models--acme--tiny", "blobs", model.SHA256()+".incomplete")
 	if fi, err := os.Stat(partial); err != nil || fi.Size() != cut {
 		t.Fatalf("partial file: %v, %v; want %d bytes kept", fi, err, cut)
 	}
@@ -226,40 +228,40 @@ func TestResumeAcrossRuns(t *testing.T) {
 		t.Errorf("refs/main written for an incomplete snapshot")
 	}
 
-	h.resetLog()
+	h.ResetLog()
 	snap, err := c.Download(context.Background(), DownloadRequest{CacheDir: cache, Repo: "acme/tiny", Filter: only})
 	if err != nil {
 		t.Fatal(err)
 	}
-	gets := h.requests("cdn", model.sha256())
-	if len(gets) != 1 || gets[0].rangeHdr != "bytes=123457-" || gets[0].status != http.StatusPartialContent {
+	gets := h.Requests(hubsim.CDNServer, model.SHA256())
+	if len(gets) != 1 || gets[0].Range != "bytes=123457-" || gets[0].Status != http.StatusPartialContent {
 		t.Errorf("second run CDN requests %+v, want one Range bytes=123457- answered 206", gets)
 	}
-	if want := int64(len(model.content) - cut); snap.BytesDownloaded != want || h.sentBytes() != want {
-		t.Errorf("second run received %d (CDN sent %d), want only the rest, %d", snap.BytesDownloaded, h.sentBytes(), want)
+	if want := int64(len(model.Content) - cut); snap.BytesDownloaded != want || h.SentBytes() != want {
+		t.Errorf("second run received %d (CDN sent %d), want only the rest, %d", snap.BytesDownloaded, h.SentBytes(), want)
 	}
 	got, err := os.ReadFile(filepath.Join(snap.Dir, "model.safetensors"))
-	if err != nil || !bytes.Equal(got, model.content) {
+	if err != nil || !bytes.Equal(got, model.Content) {
 		t.Errorf("resumed content differs: %v", err)
 	}
 }
 
 func TestServerIgnoringRangeRestartsFromZero(t *testing.T) {
-	h := newFakeHub(t)
-	repo, sha := testRepo("acme/tiny")
-	h.addRepo(repo)
-	h.ignoreRange = true
-	model := repo.file(sha, "model.safetensors")
+	h := newHub(t)
+	opts, sha := testRepo()
+	repo := h.AddRepo("acme/tiny", opts)
+	h.IgnoreRange("", hubsim.Always)
+	model := repo.File("model.safetensors")
 	cache := t.TempDir()
 	blobs := filepath.Join(cache, "models--acme--tiny", "blobs")
 	if err := os.MkdirAll(blobs, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	// A partial file from an earlier run; its bytes are even wrong, which a restart from 0 must not keep.
-	if err := os.WriteFile(filepath.Join(blobs, model.sha256()+".incomplete"), bytes.Repeat([]byte{'x'}, 5000), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(blobs, model.SHA256()+".incomplete"), bytes.Repeat([]byte{'x'}, 5000), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	c, _ := h.client("")
+	c, _ := client(h, "")
 	var mu sync.Mutex
 	var reports []Progress
 	_, err := c.Download(context.Background(), DownloadRequest{CacheDir: cache, Repo: "acme/tiny", Filter: weightsFilter,
@@ -268,8 +270,8 @@ func TestServerIgnoringRangeRestartsFromZero(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkLayout(t, cache, repo, sha, wantFiles)
-	gets := h.requests("cdn", model.sha256())
-	if len(gets) != 1 || gets[0].rangeHdr != "bytes=5000-" || gets[0].status != http.StatusOK {
+	gets := h.Requests(hubsim.CDNServer, model.SHA256())
+	if len(gets) != 1 || gets[0].Range != "bytes=5000-" || gets[0].Status != http.StatusOK {
 		t.Errorf("CDN requests %+v, want one Range request answered 200", gets)
 	}
 	last := reports[len(reports)-1]
@@ -286,11 +288,11 @@ func TestServerIgnoringRangeRestartsFromZero(t *testing.T) {
 func TestVerifyFailed(t *testing.T) {
 	for _, path := range []string{"model.safetensors", "config.json"} { // sha256 (LFS), git blob sha1
 		t.Run(path, func(t *testing.T) {
-			h := newFakeHub(t)
-			repo, sha := testRepo("acme/tiny")
-			h.addRepo(repo)
-			h.corrupt[path] = true
-			c, _ := h.client("")
+			h := newHub(t)
+			opts, sha := testRepo()
+			repo := h.AddRepo("acme/tiny", opts)
+			h.Corrupt(path, hubsim.Always)
+			c, _ := client(h, "")
 			cache := t.TempDir()
 			_, err := download(t, c, cache, "acme/tiny")
 			if !errors.Is(err, ErrVerifyFailed) || ReasonOf(err) != ReasonVerifyFailed {
@@ -299,7 +301,7 @@ func TestVerifyFailed(t *testing.T) {
 			if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "removed") {
 				t.Errorf("message %q should name the file and say the partial file was removed", err)
 			}
-			etag := repo.file(sha, path).etag()
+			etag := repo.File(path).ETag()
 			for _, name := range []string{etag, etag + ".incomplete"} {
 				if _, err := os.Lstat(filepath.Join(cache, "models--acme--tiny", "blobs", name)); !errors.Is(err, fs.ErrNotExist) {
 					t.Errorf("%s left behind: %v", name, err)
@@ -313,27 +315,27 @@ func TestVerifyFailed(t *testing.T) {
 }
 
 func TestVerifyExistingReplacesDamagedBlob(t *testing.T) {
-	h := newFakeHub(t)
-	repo, sha := testRepo("acme/tiny")
-	h.addRepo(repo)
-	c, _ := h.client("")
+	h := newHub(t)
+	opts, sha := testRepo()
+	repo := h.AddRepo("acme/tiny", opts)
+	c, _ := client(h, "")
 	cache := t.TempDir()
 	if _, err := download(t, c, cache, "acme/tiny"); err != nil {
 		t.Fatal(err)
 	}
-	model := repo.file(sha, "model.safetensors")
-	blob := filepath.Join(cache, "models--acme--tiny", "blobs", model.sha256())
-	damaged := bytes.Repeat([]byte{0}, len(model.content)) // same size: only a hash sees it
+	model := repo.File("model.safetensors")
+	blob := filepath.Join(cache, "models--acme--tiny", "blobs", model.SHA256())
+	damaged := bytes.Repeat([]byte{0}, len(model.Content)) // same size: only a hash sees it
 	if err := os.WriteFile(blob, damaged, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	h.resetLog()
+	h.ResetLog()
 	snap, err := c.Download(context.Background(), DownloadRequest{CacheDir: cache, Repo: "acme/tiny",
 		Filter: weightsFilter, VerifyExisting: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if snap.Downloaded != 1 || len(h.requests("cdn", model.sha256())) != 1 {
+	if snap.Downloaded != 1 || len(h.Requests(hubsim.CDNServer, model.SHA256())) != 1 {
 		t.Errorf("snapshot %+v: want the damaged blob fetched again, the rest skipped", snap)
 	}
 	checkLayout(t, cache, repo, sha, wantFiles)
@@ -354,10 +356,10 @@ func (f enospcFile) Write(p []byte) (int, error) {
 }
 
 func TestDiskFull(t *testing.T) {
-	h := newFakeHub(t)
-	repo, sha := testRepo("acme/tiny")
-	h.addRepo(repo)
-	c, _ := h.client("")
+	h := newHub(t)
+	opts, _ := testRepo()
+	repo := h.AddRepo("acme/tiny", opts)
+	c, _ := client(h, "")
 	room := int64(50_000)
 	c.openFile = func(name string, flag int, perm fs.FileMode) (blobFile, error) {
 		f, err := os.OpenFile(name, flag, perm)
@@ -375,17 +377,17 @@ func TestDiskFull(t *testing.T) {
 	if !strings.Contains(err.Error(), "enlarge the cache volume") {
 		t.Errorf("message %q should say what to do", err)
 	}
-	blob := filepath.Join(cache, "models--acme--tiny", "blobs", repo.file(sha, "model.safetensors").sha256())
+	blob := filepath.Join(cache, "models--acme--tiny", "blobs", repo.File("model.safetensors").SHA256())
 	if _, err := os.Lstat(blob); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("a blob was renamed into place after ENOSPC")
 	}
 }
 
 func TestProgress(t *testing.T) {
-	h := newFakeHub(t)
-	repo, _ := testRepo("acme/tiny")
-	h.addRepo(repo)
-	c, _ := h.client("")
+	h := newHub(t)
+	opts, _ := testRepo()
+	h.AddRepo("acme/tiny", opts)
+	c, _ := client(h, "")
 	var reports []Progress
 	snap, err := c.Download(context.Background(), DownloadRequest{CacheDir: t.TempDir(), Repo: "acme/tiny",
 		Filter: weightsFilter, Concurrency: 3, Progress: func(p Progress) { reports = append(reports, p) }})
@@ -414,27 +416,27 @@ func TestProgress(t *testing.T) {
 }
 
 func TestRenamedRepoFollowsRelativeRedirect(t *testing.T) {
-	h := newFakeHub(t)
-	repo, sha := testRepo("acme/new-name")
-	h.addRepo(repo)
-	h.renamed["acme/old-name"] = "acme/new-name"
-	c, _ := h.client("")
+	h := newHub(t)
+	opts, sha := testRepo()
+	repo := h.AddRepo("acme/new-name", opts)
+	h.RenameRepo("acme/old-name", "acme/new-name")
+	c, _ := client(h, "")
 	m, err := c.head(context.Background(), "acme/old-name", sha, File{Path: "config.json"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := h.hub.URL + "/acme/new-name/resolve/" + sha + "/config.json"; m.location != want ||
-		m.etag != repo.file(sha, "config.json").gitOID() {
+	if want := h.URL() + "/acme/new-name/resolve/" + sha + "/config.json"; m.location != want ||
+		m.etag != repo.File("config.json").GitOID() {
 		t.Errorf("meta = %+v, want location %s", m, want)
 	}
 }
 
 func TestExpiredCDNURLAsksAgain(t *testing.T) {
-	h := newFakeHub(t)
-	repo, sha := testRepo("acme/tiny")
-	h.addRepo(repo)
-	h.inject("/repos/", 1, http.StatusForbidden, nil) // the signed URL expired
-	c, _ := h.client("")
+	h := newHub(t)
+	opts, sha := testRepo()
+	repo := h.AddRepo("acme/tiny", opts)
+	h.ExpireCDNURLs(1) // the signed URL expired
+	c, _ := client(h, "")
 	cache := t.TempDir()
 	if _, err := download(t, c, cache, "acme/tiny"); err != nil {
 		t.Fatal(err)
@@ -443,22 +445,21 @@ func TestExpiredCDNURLAsksAgain(t *testing.T) {
 }
 
 func TestSharedBlobDownloadedOnce(t *testing.T) {
-	h := newFakeHub(t)
-	repo, sha := testRepo("acme/dup")
-	model := repo.file(sha, "model.safetensors")
-	cfg := repo.file(sha, "config.json")
-	repo.commits[sha] = append(repo.commits[sha],
-		fakeFile{path: "copy/model.safetensors", content: model.content, lfs: true},
-		fakeFile{path: "copy/config.json", content: cfg.content})
-	h.addRepo(repo)
-	c, _ := h.client("")
+	h := newHub(t)
+	opts, sha := testRepo()
+	model, cfg := fileIn(opts, "model.safetensors"), fileIn(opts, "config.json")
+	opts.Files = append(opts.Files,
+		hubsim.LFSFile("copy/model.safetensors", model.Content),
+		hubsim.GitFile("copy/config.json", cfg.Content))
+	repo := h.AddRepo("acme/dup", opts)
+	c, _ := client(h, "")
 	cache := t.TempDir()
 	snap, err := c.Download(context.Background(), DownloadRequest{CacheDir: cache, Repo: "acme/dup",
 		Filter: weightsFilter, Concurrency: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(h.requests("cdn", model.sha256())); n != 1 {
+	if n := len(h.Requests(hubsim.CDNServer, model.SHA256())); n != 1 {
 		t.Errorf("%d CDN requests for a blob two paths share, want 1", n)
 	}
 	checkLayout(t, cache, repo, sha, []string{"config.json", "copy/config.json", "copy/model.safetensors",
@@ -469,35 +470,35 @@ func TestSharedBlobDownloadedOnce(t *testing.T) {
 }
 
 func TestCorruptPartialFromEarlierRunIsRedone(t *testing.T) {
-	h := newFakeHub(t)
-	repo, sha := testRepo("acme/tiny")
-	h.addRepo(repo)
-	model := repo.file(sha, "model.safetensors")
+	h := newHub(t)
+	opts, sha := testRepo()
+	repo := h.AddRepo("acme/tiny", opts)
+	model := repo.File("model.safetensors")
 	cache := t.TempDir()
 	blobs := filepath.Join(cache, "models--acme--tiny", "blobs")
 	if err := os.MkdirAll(blobs, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	bad := append([]byte("garbage!"), model.content[8:100_000]...)
-	if err := os.WriteFile(filepath.Join(blobs, model.sha256()+".incomplete"), bad, 0o644); err != nil {
+	bad := append([]byte("garbage!"), model.Content[8:100_000]...)
+	if err := os.WriteFile(filepath.Join(blobs, model.SHA256()+".incomplete"), bad, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	c, _ := h.client("")
+	c, _ := client(h, "")
 	if _, err := download(t, c, cache, "acme/tiny"); err != nil {
 		t.Fatal(err)
 	}
 	checkLayout(t, cache, repo, sha, wantFiles)
-	gets := h.requests("cdn", model.sha256())
-	if len(gets) != 2 || gets[0].rangeHdr != "bytes=100000-" || gets[1].rangeHdr != "" {
+	gets := h.Requests(hubsim.CDNServer, model.SHA256())
+	if len(gets) != 2 || gets[0].Range != "bytes=100000-" || gets[1].Range != "" {
 		t.Errorf("CDN requests %+v, want a resume, then after the hash mismatch a full download", gets)
 	}
 }
 
 func TestNoMatchingFiles(t *testing.T) {
-	h := newFakeHub(t)
-	repo, _ := testRepo("acme/tiny")
-	h.addRepo(repo)
-	c, _ := h.client("")
+	h := newHub(t)
+	opts, _ := testRepo()
+	h.AddRepo("acme/tiny", opts)
+	c, _ := client(h, "")
 	_, err := c.Download(context.Background(), DownloadRequest{CacheDir: t.TempDir(), Repo: "acme/tiny",
 		Filter: Filter{Include: []string{"*.gguf"}}})
 	if !errors.Is(err, ErrNoMatchingFiles) || !strings.Contains(err.Error(), "7 files") {
@@ -506,11 +507,11 @@ func TestNoMatchingFiles(t *testing.T) {
 }
 
 func TestUnsafePathInListing(t *testing.T) {
-	h := newFakeHub(t)
-	repo, sha := testRepo("acme/evil")
-	repo.commits[sha] = append(repo.commits[sha], fakeFile{path: "../../escape.json", content: []byte("{}")})
-	h.addRepo(repo)
-	c, _ := h.client("")
+	h := newHub(t)
+	opts, _ := testRepo()
+	opts.Files = append(opts.Files, hubsim.GitFile("../../escape.json", []byte("{}")))
+	h.AddRepo("acme/evil", opts)
+	c, _ := client(h, "")
 	cache := t.TempDir()
 	_, err := download(t, c, cache, "acme/evil")
 	if !errors.Is(err, ErrBadResponse) || !strings.Contains(err.Error(), "exclude it with the file filter") {
@@ -522,10 +523,10 @@ func TestUnsafePathInListing(t *testing.T) {
 }
 
 func TestCancel(t *testing.T) {
-	h := newFakeHub(t)
-	repo, _ := testRepo("acme/tiny")
-	h.addRepo(repo)
-	c, _ := h.client("")
+	h := newHub(t)
+	opts, _ := testRepo()
+	h.AddRepo("acme/tiny", opts)
+	c, _ := client(h, "")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := c.Download(ctx, DownloadRequest{CacheDir: t.TempDir(), Repo: "acme/tiny"})

@@ -1,0 +1,126 @@
+// Package loader is the model cache's download Job (issue #13): it downloads one (repo, revision, filter) from a
+// Hugging Face Hub into the Hugging Face cache layout (internal/hub), reads the checkpoint's config.json
+// (internal/checkpoint), and reports both to the operator through the pod's termination message — the operator
+// learns the commit and the model's shape without any access to the Secret that holds the Hub token.
+package loader
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/privatellm/privatellm/internal/checkpoint"
+	"github.com/privatellm/privatellm/internal/hub"
+)
+
+// MaxReportBytes is the size of a termination message the kubelet keeps (4096 bytes).
+const MaxReportBytes = 4096
+
+// Options say what to download where.
+type Options struct {
+	// Repo ("org/name"), Revision (branch, tag or commit; default main) and Filter select the files.
+	Repo, Revision string
+	Filter         hub.Filter
+	// CacheDir is the Hugging Face cache (HF_HUB_CACHE) the engines will read.
+	CacheDir string
+	// Client talks to the Hub (hub.NewClient).
+	Client *hub.Client
+	// Progress, when set, is called as bytes arrive (the caller throttles).
+	Progress func(hub.Progress)
+}
+
+// Report is what the loader found, for the operator.
+type Report struct {
+	Repo     string `json:"repo"`
+	Revision string `json:"revision,omitempty"`
+	// Commit is the revision's commit: the snapshot the engines must load (--revision <commit>).
+	Commit string `json:"commit,omitempty"`
+	// Files and Bytes are the snapshot's; Downloaded the bytes this run fetched (0 when all was cached).
+	Files      int   `json:"files,omitempty"`
+	Bytes      int64 `json:"bytes,omitempty"`
+	Downloaded int64 `json:"downloaded,omitempty"`
+	// Seconds the run took.
+	Seconds float64 `json:"seconds,omitempty"`
+	// Checkpoint is what config.json and the file list say of the model; nil without a config.json (GGUF).
+	Checkpoint *checkpoint.Facts `json:"checkpoint,omitempty"`
+	// Reason and Message say why the download failed (hub.Reason values, or DownloadFailed); empty on success.
+	Reason  string `json:"reason,omitempty"`
+	Message string `json:"message,omitempty"`
+	// Transient says a retry may succeed (rate limited, server error, unreachable, corrupted transfer).
+	Transient bool `json:"transient,omitempty"`
+}
+
+// ReasonDownloadFailed is the reason of a failure the Hub client does not type (e.g. a read-only volume).
+const ReasonDownloadFailed = "DownloadFailed"
+
+// Run downloads and inspects; it always returns a report, with Reason set when it failed.
+func Run(ctx context.Context, o Options) Report {
+	start := time.Now()
+	r := Report{Repo: o.Repo, Revision: o.Revision}
+	snap, err := o.Client.Download(ctx, hub.DownloadRequest{
+		CacheDir: o.CacheDir, Repo: o.Repo, Revision: o.Revision, Filter: o.Filter, Progress: o.Progress,
+	})
+	r.Seconds = time.Since(start).Seconds()
+	if err != nil {
+		return failed(r, err)
+	}
+	r.Commit, r.Files, r.Downloaded = snap.Commit, len(snap.Files), snap.BytesDownloaded
+	files := make([]checkpoint.File, 0, len(snap.Files))
+	for _, f := range snap.Files {
+		r.Bytes += f.ContentSize()
+		files = append(files, checkpoint.File{Path: f.Path, Size: f.ContentSize()})
+	}
+	raw, err := os.ReadFile(filepath.Join(snap.Dir, "config.json"))
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		// A GGUF repository has no config.json: the file list still gives the weights' size.
+		facts := checkpoint.WithFiles(checkpoint.Facts{}, files)
+		r.Checkpoint = &facts
+	case err != nil:
+		return failed(r, fmt.Errorf("reading the snapshot's config.json: %w", err))
+	default:
+		facts, err := checkpoint.FromConfig(raw)
+		if err != nil {
+			// The download is good; the engine will say what it thinks of the config.
+			r.Message = "the checkpoint's config.json could not be read: " + err.Error()
+			break
+		}
+		facts = checkpoint.WithFiles(facts, files)
+		r.Checkpoint = &facts
+	}
+	return r
+}
+
+func failed(r Report, err error) Report {
+	r.Reason, r.Message, r.Transient = string(hub.ReasonOf(err)), err.Error(), hub.IsTransient(err)
+	if r.Reason == "" {
+		r.Reason = ReasonDownloadFailed
+	}
+	return r
+}
+
+// Encode is the report as the termination message: JSON of at most MaxReportBytes, the message shortened when
+// it would not fit.
+func (r Report) Encode() []byte {
+	out, _ := json.Marshal(r)
+	for len(out) > MaxReportBytes && len(r.Message) > 0 {
+		cut := max(len(r.Message)-(len(out)-MaxReportBytes)-3, 0)
+		r.Message = strings.ToValidUTF8(r.Message[:cut], "") + "…"
+		out, _ = json.Marshal(r)
+	}
+	return out
+}
+
+// Decode reads a termination message.
+func Decode(raw []byte) (Report, error) {
+	var r Report
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return Report{}, fmt.Errorf("the loader's report: %w", err)
+	}
+	return r, nil
+}
