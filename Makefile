@@ -157,6 +157,10 @@ demo: ## The main job: the operator on a local simulated GPU cluster with the sa
 demo-down: ## Stop the demo's operator and cluster.
 	hack/demo.sh down
 
+.PHONY: bench-loader
+bench-loader: ## Loader benchmark: MB/s and CPU-s per GB against the local Hub simulator, cold and cached.
+	go run ./test/bench-loader $(BENCH_LOADER_ARGS)
+
 .PHONY: bench-gateway
 bench-gateway: ## Gateway benchmark: added latency, requests/s on one core, memory per open stream (engine-sim backends).
 	go run ./test/bench-gateway $(BENCH_GATEWAY_ARGS)
