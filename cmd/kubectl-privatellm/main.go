@@ -127,7 +127,7 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 func runFit(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("fit", "  kubectl privatellm fit MODEL-URI --gpu PRODUCT [flags]\n  kubectl privatellm fit -f MANIFEST.yaml\n\n"+
+	fs := newFlagSet("fit", "  kubectl privatellm fit MODEL-URI --gpu PRODUCT [flags]\n  kubectl privatellm fit --checkpoint DIR --gpu PRODUCT [flags]\n  kubectl privatellm fit -f MANIFEST.yaml\n\n"+
 		"Estimates the GPU memory one replica needs (weights, KV cache for the context, runtime overhead) with the\n"+
 		"operator's estimator, as its admission webhook does, and the smallest GPU count per replica that fits.\n"+
 		"Known GPU products: "+strings.Join(cli.KnownGPUProducts(), ", ")+".\n", stderr)
@@ -138,6 +138,7 @@ func runFit(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		contextLen   = fs.Int64("context", 0, "context length in tokens the KV cache is sized for (spec.maxModelLen); 0: the model's maximum")
 		gpus         = fs.Int("gpus", 0, "a fixed GPU count per replica instead of trying "+joinCounts())
 		eng          = fs.String("engine", string(v1.DefaultEngine), "inference engine (spec.engine.name)")
+		ckpt         = fs.String("checkpoint", "", "a checkpoint directory (config.json and the weights, e.g. a Hugging Face cache snapshot): size the model from it instead of the catalogue")
 	)
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -165,18 +166,36 @@ func runFit(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		_, err = io.WriteString(stdout, out)
 		return err
 	}
-	if len(positional) != 1 {
-		fs.Usage()
-		return usageError{errors.New("fit takes one model URI, or -f MANIFEST.yaml")}
-	}
-	out, err := cli.FitReport(cli.FitQuery{
-		Model:        positional[0],
+	q := cli.FitQuery{
 		Engine:       v1.EngineName(*eng),
 		Quantization: v1.Quantization(*quantization),
 		Product:      *product,
 		Context:      *contextLen,
 		GPUs:         int32(max(min(*gpus, 1<<20), -1)), // out of int32's range stays out of FitReport's 0..16
-	})
+	}
+	switch {
+	case *ckpt != "" && len(positional) <= 1:
+		q.Model = *ckpt
+		if len(positional) == 1 {
+			q.Model = positional[0]
+		}
+		arch, facts, err := cli.CheckpointArchitecture(*ckpt, q.Model)
+		if err != nil {
+			return err
+		}
+		q.Architecture = &arch
+		explicit := false
+		fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "quantization" })
+		if cq := cli.CheckpointQuantization(facts); !explicit && cq != "" {
+			q.Quantization = cq // the checkpoint's own: what the engine will load
+		}
+	case len(positional) != 1:
+		fs.Usage()
+		return usageError{errors.New("fit takes one model URI, --checkpoint DIR, or -f MANIFEST.yaml")}
+	default:
+		q.Model = positional[0]
+	}
+	out, err := cli.FitReport(q)
 	if err != nil {
 		return err
 	}

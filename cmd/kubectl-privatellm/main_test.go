@@ -18,6 +18,7 @@ import (
 
 	v1 "github.com/privatellm/privatellm/api/v1alpha1"
 	"github.com/privatellm/privatellm/internal/cli"
+	"github.com/privatellm/privatellm/test/hubsim"
 )
 
 // runCmd runs the plugin and returns its exit code and output.
@@ -298,5 +299,33 @@ func TestClusterCommands(t *testing.T) {
 				t.Errorf("no request for %s; requests: %v", tc.wantPath, asked)
 			}
 		})
+	}
+}
+
+// TestFitCheckpointCommand: fit --checkpoint sizes a model from its directory, taking a pre-quantized
+// checkpoint's method unless --quantization says otherwise.
+func TestFitCheckpointCommand(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), hubsim.ModelConfig(hubsim.Config{Quantization: hubsim.AWQ()}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(filepath.Join(dir, "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(5_700_000_000); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"fit", "--checkpoint", dir, "--gpu", "NVIDIA-L4", "--context", "8192"}, nil, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "quantization awq") || !strings.Contains(out.String(), "Fits on 1 × NVIDIA-L4") {
+		t.Errorf("report:\n%s", out.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"fit", "--checkpoint", t.TempDir(), "--gpu", "NVIDIA-L4"}, nil, &out, &errOut); code != 1 {
+		t.Errorf("a directory without config.json: exit %d, want 1", code)
 	}
 }

@@ -292,6 +292,9 @@ type FitQuery struct {
 	Context int64
 	// GPUs is a fixed GPU count per replica; 0 searches SearchCounts.
 	GPUs int32
+	// Architecture, when set, is the model's shape read from its checkpoint (CheckpointArchitecture), used instead
+	// of the catalogue.
+	Architecture *gpu.Architecture
 }
 
 // Spec is the LLMDeploymentSpec a query stands for.
@@ -360,6 +363,9 @@ func FitReport(q FitQuery) (string, error) {
 		return "", err
 	}
 	arch, known := gpu.Lookup(q.Model)
+	if q.Architecture != nil {
+		arch, known = *q.Architecture, true
+	}
 	if !known {
 		return fmt.Sprintf("%s is not in the estimator's catalogue of well-known model families, so its memory cannot be "+
 			"estimated here; the admission webhook admits such a model without a fit check.\n", q.Model), nil
