@@ -186,9 +186,12 @@ func TestNeverOverLimit(t *testing.T) {
 			peakRequests, peakTokens = max(peakRequests, requests), max(peakTokens, tokens)
 		}
 		t.Logf("%s: peak %d requests, %d tokens in 60 s (limit %+v)", name, peakRequests, peakTokens, lim)
-		// The limiter must also admit: a window near the limit shows that the check above is not vacuous.
-		if peakRequests*10 < lim.RequestsPerMinute*9 && peakTokens*10 < lim.TokensPerMinute*9 {
-			t.Errorf("%s: peak %d requests, %d tokens: under 90%% of %+v", name, peakRequests, peakTokens, lim)
+		// The limiter must also admit: a busy window shows that the check above is not vacuous. Charges are the
+		// settled amounts, on average half of what was reserved, and cancelled or refused requests are no charges,
+		// so how near a window comes to the limit depends on the goroutines' interleaving (a run under CI load
+		// peaked at 67% of the model's requests and 75-87% of the keys' tokens): ask for half.
+		if peakRequests*2 < lim.RequestsPerMinute && peakTokens*2 < lim.TokensPerMinute {
+			t.Errorf("%s: peak %d requests, %d tokens: under half of %+v", name, peakRequests, peakTokens, lim)
 		}
 	}
 	check("model", modelLimit, slices.Clone(records))
