@@ -220,7 +220,7 @@ func (r *Reconciler) gatewayLoad(ctx context.Context, llm *servingv1alpha1.LLMDe
 	if !r.Gateway.Enabled() {
 		return nil
 	}
-	urls, err := r.gatewayURLs(ctx)
+	urls, err := gatewaymetrics.URLs(ctx, r.Client, r.Gateway)
 	load := &decide.GatewayLoad{Complete: err == nil && len(urls) > 0}
 	if err != nil {
 		ctrl.LoggerFrom(ctx).V(1).Info("Unable to find the gateway's replicas", "err", err.Error())
@@ -240,11 +240,6 @@ func (r *Reconciler) gatewayLoad(ctx context.Context, llm *servingv1alpha1.LLMDe
 		load.InFlight += f
 	}
 	return load
-}
-
-// gatewayURLs are the gateway replicas' metrics pages (gatewaymetrics.URLs).
-func (r *Reconciler) gatewayURLs(ctx context.Context) ([]string, error) {
-	return gatewaymetrics.URLs(ctx, r.Client, r.Gateway)
 }
 
 // podReady says whether the pod's Ready condition is True.

@@ -151,9 +151,21 @@ func (r *Reconciler) observe(ctx context.Context, llm *v1.LLMDeployment, pods []
 	return out, total
 }
 
-// export moves the metrics on by what the pass added.
+// export moves the metrics on by what the pass added, and sets the gauges.
 func (r *Reconciler) export(llm *v1.LLMDeployment, l *ledger, d delta, ld load) {
 	ns, name := llm.Namespace, llm.Name
+	r.addCounters(ns, name, d)
+	gpus, _ := l.gpusNow(r.Config.Prices)
+	gpusHeld.WithLabelValues(ns, name).Set(float64(gpus))
+	requestsWaiting.WithLabelValues(ns, name).Set(ld.waiting)
+	requestsRunning.WithLabelValues(ns, name).Set(ld.running)
+	if ld.kvPods > 0 {
+		kvCache.WithLabelValues(ns, name).Set(ld.kv / float64(ld.kvPods))
+	}
+}
+
+// addCounters adds figures to the model's counters: a pass's delta, or the totals an operator starts from.
+func (r *Reconciler) addCounters(ns, name string, d delta) {
 	gpuHours.WithLabelValues(ns, name).Add(d.GPUSeconds / 3600)
 	costTotal.WithLabelValues(ns, name).Add(d.Cost)
 	tokens.WithLabelValues(ns, name, "input").Add(d.Input)
@@ -167,13 +179,6 @@ func (r *Reconciler) export(llm *v1.LLMDeployment, l *ledger, d delta, ld load) 
 		for _, a := range r.Config.APIs {
 			keyAPIEquivalent.WithLabelValues(ns, name, kns, kname, a.Name).Add(kd.Input/1e6*a.InputPerMTok + kd.Output/1e6*a.OutputPerMTok)
 		}
-	}
-	gpus, _ := l.gpusNow(r.Config.Prices)
-	gpusHeld.WithLabelValues(ns, name).Set(float64(gpus))
-	requestsWaiting.WithLabelValues(ns, name).Set(ld.waiting)
-	requestsRunning.WithLabelValues(ns, name).Set(ld.running)
-	if ld.kvPods > 0 {
-		kvCache.WithLabelValues(ns, name).Set(ld.kv / float64(ld.kvPods))
 	}
 }
 
@@ -246,14 +251,11 @@ func (r *Reconciler) ledgerFor(key types.NamespacedName, llm *v1.LLMDeployment, 
 		l.since, l.started, l.accounted, l.countFrom = created, created, created, created
 		l.fresh = true
 	}
-	ns, name := key.Namespace, key.Name
-	gpuHours.WithLabelValues(ns, name).Add(l.total.GPUSeconds / 3600)
-	costTotal.WithLabelValues(ns, name).Add(l.total.Cost)
-	tokens.WithLabelValues(ns, name, "input").Add(l.total.Input)
-	tokens.WithLabelValues(ns, name, "output").Add(l.total.Output)
-	for _, a := range r.Config.APIs {
-		apiEquivalent.WithLabelValues(ns, name, a.Name).Add(l.total.Input/1e6*a.InputPerMTok + l.total.Output/1e6*a.OutputPerMTok)
+	start := delta{GPUSeconds: l.total.GPUSeconds, Cost: l.total.Cost, Input: l.total.Input, Output: l.total.Output, Keys: map[string]keyDelta{}}
+	for k, acc := range l.keys {
+		start.Keys[k] = *acc
 	}
+	r.addCounters(key.Namespace, key.Name, start)
 	r.ledgers[key] = l
 	return l
 }

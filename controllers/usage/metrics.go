@@ -53,10 +53,9 @@ func registerMetrics() {
 	register.Do(func() { metrics.Registry.MustRegister(Collectors()...) })
 }
 
-// forgetMetrics drops a deleted model's series.
+// forgetMetrics drops a deleted model's series from every usage metric.
 func forgetMetrics(namespace, name string) {
-	for _, v := range []*prometheus.MetricVec{gpuHours.MetricVec, tokens.MetricVec, costTotal.MetricVec, apiEquivalent.MetricVec,
-		gpusHeld.MetricVec, requestsWaiting.MetricVec, requestsRunning.MetricVec, kvCache.MetricVec, keyCost.MetricVec, keyAPIEquivalent.MetricVec} {
-		v.DeletePartialMatch(prometheus.Labels{"namespace": namespace, "name": name})
+	for _, c := range Collectors() {
+		c.(interface{ DeletePartialMatch(prometheus.Labels) int }).DeletePartialMatch(prometheus.Labels{"namespace": namespace, "name": name})
 	}
 }
