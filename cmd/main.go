@@ -22,6 +22,7 @@ import (
 	"github.com/privatellm/privatellm/controllers/apikey"
 	"github.com/privatellm/privatellm/controllers/autoscaler"
 	"github.com/privatellm/privatellm/controllers/llmdeployment"
+	"github.com/privatellm/privatellm/controllers/modelcache"
 	"github.com/privatellm/privatellm/controllers/usage"
 	"github.com/privatellm/privatellm/internal/config"
 	"github.com/privatellm/privatellm/internal/engine"
@@ -136,6 +137,17 @@ func main() {
 	if cfg.Cost != nil {
 		if err := (&usage.Reconciler{Client: mgr.GetClient(), Config: *cfg.Cost, Gateway: cfg.Gateway}).SetupWithManager(mgr); err != nil {
 			log.Error(err, "Unable to set up the usage controller")
+			os.Exit(1)
+		}
+	}
+	if cfg.ModelCache != nil {
+		if err := (&modelcache.Reconciler{
+			Client:   mgr.GetClient(),
+			Scheme:   mgr.GetScheme(),
+			Config:   cfg,
+			Recorder: mgr.GetEventRecorder("privatellm-modelcache"),
+		}).SetupWithManager(mgr); err != nil {
+			log.Error(err, "Unable to set up the ModelCache controller")
 			os.Exit(1)
 		}
 	}

@@ -66,6 +66,7 @@ const (
 // +kubebuilder:validation:XValidation:rule="!has(self.resources) || !has(self.resources.limits) || !(self.gpu.resourceName in self.resources.limits)",message="do not set the GPU resource in resources.limits: the operator requests gpu.count GPUs per replica",fieldPath=".resources.limits"
 // +kubebuilder:validation:XValidation:rule="!has(self.resources) || !has(self.resources.requests) || !(self.gpu.resourceName in self.resources.requests)",message="do not set the GPU resource in resources.requests: the operator requests gpu.count GPUs per replica",fieldPath=".resources.requests"
 // +kubebuilder:validation:XValidation:rule="!has(self.shmSize) || !has(self.resources) || !has(self.resources.limits) || !('memory' in self.resources.limits) || quantity(string(self.shmSize)).compareTo(quantity(string(self.resources.limits['memory']))) <= 0",message="shmSize counts against the container's memory: it must not exceed resources.limits.memory",fieldPath=".shmSize"
+// +kubebuilder:validation:XValidation:rule="!has(self.model.cache) || !has(self.model.cache.enabled) || !self.model.cache.enabled || self.model.uri.startsWith('hf://')",message="model.cache downloads hf:// models: a pvc:// model is already on a volume, and s3:// or gs:// are loaded by the engine",fieldPath=".model.cache"
 type LLMDeploymentSpec struct {
 	// Model says which model to serve and where its weights come from.
 	Model ModelSpec `json:"model"`
@@ -336,6 +337,12 @@ type ModelSpec struct {
 	// because that code runs with the pod's permissions; it cannot be enabled through engine.args.
 	// +optional
 	TrustRemoteCode bool `json:"trustRemoteCode,omitempty"`
+
+	// Cache downloads the weights once, verified, into a ModelCache that every LLMDeployment of the namespace with
+	// the same model, revision and files shares; the engine pods then mount it read-only and start offline, with
+	// no token. Unset, the operator configuration's modelCache.enabledByDefault decides. hf:// models only.
+	// +optional
+	Cache *ModelCacheOptions `json:"cache,omitempty"`
 }
 
 // SecretKeyRef names a key of a Secret in the LLMDeployment's own namespace.
@@ -482,6 +489,8 @@ const (
 	ReasonQuantizeOnLoad           = "QuantizeOnLoad"
 	ReasonNotQuantized             = "NotQuantized"
 	ReasonCheckpointUnknown        = "CheckpointUnknown"
+	// ReasonQuantizationMismatch: spec.quantization disagrees with the downloaded checkpoint's quantization_config.
+	ReasonQuantizationMismatch = "QuantizationMismatch"
 )
 
 // LLMDeploymentStatus is what the operator observed of the model servers.
@@ -537,6 +546,16 @@ type LLMDeploymentStatus struct {
 	// config: written by the operator when its config has a cost section, at most every cost.refreshInterval.
 	// +optional
 	Usage *UsageStatus `json:"usage,omitempty"`
+
+	// Cache is the model cache the LLMDeployment uses (spec.model.cache): its name, the commit served, and how far
+	// its download is.
+	// +optional
+	Cache *CacheStatus `json:"cache,omitempty"`
+
+	// Startup is where the startup minutes of the slowest current replica went: cache, scheduling, image,
+	// container start, model load.
+	// +optional
+	Startup *StartupTimeline `json:"startup,omitempty"`
 }
 
 // UsageStatus is the model's usage and cost since the operator began counting, and over the last 24 hours.

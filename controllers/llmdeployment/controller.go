@@ -47,6 +47,8 @@ type Reconciler struct {
 	APIReader client.Reader
 
 	applier *apply.Applier
+	// coldStarts observes the pods' cold starts once each (startup.go).
+	coldStarts *coldStarts
 	// inferencePools is true when the config asks for InferencePools and their CRD is installed (SetupWithManager).
 	inferencePools bool
 }
@@ -59,6 +61,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies,verbs=get;list;watch;create;patch
 // +kubebuilder:rbac:groups=inference.networking.k8s.io,resources=inferencepools,verbs=get;list;watch;create;patch
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
+// +kubebuilder:rbac:groups=serving.privatellm.dev,resources=modelcaches,verbs=get;list;watch;create
 // +kubebuilder:rbac:groups="",resources=nodes,verbs=list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
@@ -72,6 +75,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 			r.applier.Forget("Service", req.Namespace, req.Name)
 			r.applier.Forget("NetworkPolicy", req.Namespace, req.Name)
 			r.applier.Forget(render.InferencePoolGVK.Kind, req.Namespace, req.Name)
+			r.coldStarts.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -91,13 +95,20 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 
 // renderPhase plans the engine and renders the children, each owned by the LLMDeployment.
 func (r *Reconciler) renderPhase(_ context.Context, s *scope) outcome {
-	plan, err := engine.For(s.llm, r.Config.EngineImages())
+	llm := s.llm
+	if s.cache != nil {
+		var mismatch string
+		if llm, mismatch = checkpointSpec(s.llm, s.cache.Commit, s.checkpoint); mismatch != "" {
+			return stalled(servingv1alpha1.ReasonQuantizationMismatch, mismatch)
+		}
+	}
+	plan, err := engine.ForCached(llm, r.Config.EngineImages(), s.cache)
 	if err != nil {
 		// The schema should have refused this spec; nothing will change until the spec does.
 		return stalled(servingv1alpha1.ReasonInvalidSpec, err.Error())
 	}
 	s.plan = plan
-	s.service, s.deployment = render.Service(s.llm, plan), render.Deployment(s.llm, plan)
+	s.service, s.deployment = render.Service(s.llm, plan), render.Deployment(llm, plan)
 	children := []client.Object{s.service, s.deployment}
 	if np := r.Config.Gateway.NetworkPolicy; np != nil {
 		s.networkPolicy = render.NetworkPolicy(s.llm, plan, peers(np))
@@ -224,9 +235,11 @@ func (r *Reconciler) reportPhase(ctx context.Context, s *scope) outcome {
 	a := assess(llm, observed{Workload: w, Pods: s.pods, Now: s.now, StallGrace: r.Config.StallGracePeriod.Duration})
 	r.recordTransition(llm, a)
 	setConditions(llm, a)
-	setFitStatus(llm)
-	setQuantizationStatus(llm)
+	setFitStatus(llm, s.checkpoint)
+	setQuantizationStatus(llm, s.cache, s.checkpoint)
 	setReplicaStatus(llm, w)
+	llm.Status.Startup = startupTimeline(llm, s.pods, s.modelCache, s.now)
+	r.coldStarts.observe(llm, s.pods)
 	llm.Status.ObservedGeneration = llm.Generation
 	ctrl.LoggerFrom(ctx).V(1).Info("Reconciled", "ready", a.Ready, "stalled", a.Stalled, "reason", a.Reason)
 	return wait(a.RecheckAfter)
@@ -303,6 +316,7 @@ func (r *Reconciler) patchStatus(ctx context.Context, before, after *servingv1al
 // pods (whose states explain a Deployment that does not progress).
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.applier = apply.New(r.Client)
+	r.coldStarts = newColdStarts(time.Now())
 	if r.APIReader == nil {
 		r.APIReader = mgr.GetAPIReader()
 	}
@@ -330,6 +344,20 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 			r.inferencePools = true
 			b = b.Owns(inferencePoolMeta())
 		}
+	}
+	if r.Config.ModelCache != nil {
+		// A cache's progress and readiness wake the LLMDeployments that wait for it.
+		b = b.Watches(&servingv1alpha1.ModelCache{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+			mc, ok := o.(*servingv1alpha1.ModelCache)
+			if !ok {
+				return nil
+			}
+			out := make([]reconcile.Request, 0, len(mc.Status.Users))
+			for _, u := range mc.Status.Users {
+				out = append(out, reconcile.Request{NamespacedName: client.ObjectKey{Namespace: mc.Namespace, Name: u}})
+			}
+			return out
+		}))
 	}
 	return b.
 		Watches(&corev1.Pod{}, podToOwner).

@@ -106,7 +106,7 @@ func Collectors() []prometheus.Collector { return collectors(nil) }
 
 // collectors are the LLMDeployment metrics reading from reader.
 func collectors(reader client.Reader) []prometheus.Collector {
-	return []prometheus.Collector{statusCollector{reader: reader}}
+	return []prometheus.Collector{statusCollector{reader: reader}, coldStartSeconds}
 }
 
 // registerMetrics adds the LLMDeployment metrics to the manager's metrics registry.

@@ -23,6 +23,8 @@ import (
 //   - stalled(reason, message): stop; nothing changes until someone acts (status says what to do);
 //   - failed(err): stop; controller-runtime retries with backoff;
 //   - finished: stop; there is nothing to do (the namespace is going away).
+//   - pending(reason, message): stop; something the pass waits for is under way (the model cache's download):
+//     Reconciling with that reason, looked at again when it changes (or after the retry).
 //
 // The status is patched once, after the last phase that ran (Reconcile's deferred patch).
 
@@ -30,6 +32,12 @@ import (
 type scope struct {
 	// llm is the object; its status is what the pass writes.
 	llm *servingv1alpha1.LLMDeployment
+	// cache is the Ready ModelCache's snapshot the engine loads offline, and checkpoint what the loader found in
+	// it (cache phase); nil without a cache.
+	cache      *engine.CachedModel
+	checkpoint *servingv1alpha1.CheckpointStatus
+	// modelCache is the ModelCache the object uses, nil for none (cache phase).
+	modelCache *servingv1alpha1.ModelCache
 	// plan is how the engine is run (render phase).
 	plan engine.Plan
 	// service and deployment are the desired children (render phase; the rollout phase sets the strategy).
@@ -56,6 +64,7 @@ const (
 	outcomeStalled
 	outcomeFailed
 	outcomeFinished
+	outcomePending
 )
 
 // outcome is how a phase ended.
@@ -71,7 +80,10 @@ type outcome struct {
 func done() outcome                    { return outcome{kind: outcomeDone} }
 func wait(after time.Duration) outcome { return outcome{kind: outcomeWait, after: after} }
 func finished() outcome                { return outcome{kind: outcomeFinished} }
-func failed(err error) outcome         { return outcome{kind: outcomeFailed, err: err} }
+func pending(reason, msg string) outcome {
+	return outcome{kind: outcomePending, reason: reason, message: msg}
+}
+func failed(err error) outcome { return outcome{kind: outcomeFailed, err: err} }
 func stalled(reason, msg string) outcome {
 	return outcome{kind: outcomeStalled, reason: reason, message: msg}
 }
@@ -91,6 +103,7 @@ type phase struct {
 // phases are the steps of a pass, in order.
 func (r *Reconciler) phases() []phase {
 	return []phase{
+		{"cache", r.cachePhase},
 		{"render", r.renderPhase},
 		{"observe", r.observePhase},
 		{"rollout", r.rolloutPhase},
@@ -120,6 +133,9 @@ func (r *Reconciler) runPhases(ctx context.Context, s *scope) (ctrl.Result, erro
 			return ctrl.Result{}, fmt.Errorf("%s: %w", p.name, o.err)
 		case outcomeFinished:
 			return ctrl.Result{}, nil
+		case outcomePending:
+			r.setFailure(s.llm, o.reason, o.message, false)
+			return ctrl.Result{RequeueAfter: requeue}, nil
 		}
 	}
 	return ctrl.Result{RequeueAfter: requeue}, nil

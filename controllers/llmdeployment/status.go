@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	servingv1alpha1 "github.com/privatellm/privatellm/api/v1alpha1"
+	"github.com/privatellm/privatellm/internal/cache"
 	"github.com/privatellm/privatellm/internal/engine"
 	"github.com/privatellm/privatellm/internal/gpu"
 	"github.com/privatellm/privatellm/internal/render"
@@ -366,9 +367,25 @@ func truncate(s string, n int) string {
 
 // setFitStatus writes the memory-fit estimate and the ModelFits condition. The estimate uses the declared GPUs'
 // memory (known products or gpu.minMemory); the admission webhook checks against the cluster's nodes.
-func setFitStatus(llm *servingv1alpha1.LLMDeployment) {
+func setFitStatus(llm *servingv1alpha1.LLMDeployment, ck *servingv1alpha1.CheckpointStatus) {
 	cond := metav1.Condition{Type: servingv1alpha1.ConditionModelFits, ObservedGeneration: llm.Generation}
+	spec := &llm.Spec
 	arch, known := gpu.Lookup(llm.Spec.Model.URI)
+	if ck != nil {
+		// The downloaded checkpoint's own shape, for any model: what the catalogue knows is a fallback.
+		facts := cache.Facts(ck)
+		name := ck.Architecture
+		if name == "" {
+			name = "the checkpoint"
+		}
+		if a, ok := facts.FitArchitecture(name + " (from its config.json)"); ok {
+			arch, known = a, true
+			if q := cache.SpecQuantization(facts); q != "" && spec.EffectiveQuantization() == servingv1alpha1.QuantizationNone && engine.Supports(spec.EffectiveEngine(), q) {
+				spec = spec.DeepCopy()
+				spec.Quantization = q
+			}
+		}
+	}
 	if !known {
 		llm.Status.Fit = nil
 		cond.Status, cond.Reason = metav1.ConditionUnknown, servingv1alpha1.ReasonModelUnknown
@@ -376,7 +393,7 @@ func setFitStatus(llm *servingv1alpha1.LLMDeployment) {
 		meta.SetStatusCondition(&llm.Status.Conditions, cond)
 		return
 	}
-	fit, err := gpu.Estimate(&llm.Spec, arch, gpu.DeclaredMemoryMiB(&llm.Spec))
+	fit, err := gpu.Estimate(spec, arch, gpu.DeclaredMemoryMiB(spec))
 	if err != nil {
 		llm.Status.Fit = nil
 		cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, servingv1alpha1.ReasonDoesNotFit, err.Error()
@@ -409,10 +426,24 @@ func gibText(v float64) string { return fmt.Sprintf("%.1fGi", v) }
 
 // setQuantizationStatus writes the QuantizationResolved condition: whether the engine is told to quantize on load
 // or reads the checkpoint's quantization, and Unknown when the operator had to assume it.
-func setQuantizationStatus(llm *servingv1alpha1.LLMDeployment) {
-	r := engine.Resolve(&llm.Spec)
+func setQuantizationStatus(llm *servingv1alpha1.LLMDeployment, cached *engine.CachedModel, ck *servingv1alpha1.CheckpointStatus) {
+	spec, said := &llm.Spec, ""
+	if cached != nil && ck != nil {
+		planned, mismatch := checkpointSpec(llm, cached.Commit, ck)
+		if mismatch != "" {
+			meta.SetStatusCondition(&llm.Status.Conditions, metav1.Condition{Type: servingv1alpha1.ConditionQuantizationResolved,
+				Status: metav1.ConditionFalse, Reason: servingv1alpha1.ReasonQuantizationMismatch, Message: mismatch, ObservedGeneration: llm.Generation})
+			return
+		}
+		spec = &planned.Spec
+		said = "the checkpoint at commit " + shortCommit(cached.Commit) + " is not quantized: "
+		if ck.QuantMethod != "" {
+			said = fmt.Sprintf("the checkpoint at commit %s is quantized with %s: ", shortCommit(cached.Commit), ck.QuantMethod)
+		}
+	}
+	r := engine.Resolve(spec)
 	cond := metav1.Condition{Type: servingv1alpha1.ConditionQuantizationResolved, Status: metav1.ConditionTrue,
-		Reason: r.Reason, Message: r.Message, ObservedGeneration: llm.Generation}
+		Reason: r.Reason, Message: said + r.Message, ObservedGeneration: llm.Generation}
 	if !r.Known {
 		cond.Status = metav1.ConditionUnknown
 	}

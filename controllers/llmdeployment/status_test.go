@@ -216,7 +216,7 @@ func TestSetFitStatus(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			l := sampleLLM("ns", "m")
 			tc.mut(l)
-			setFitStatus(l)
+			setFitStatus(l, nil)
 			c := meta.FindStatusCondition(l.Status.Conditions, v1.ConditionModelFits)
 			if c == nil || c.Status != tc.status || c.Reason != tc.reason {
 				t.Fatalf("ModelFits = %+v, want %s/%s", c, tc.status, tc.reason)

@@ -5,9 +5,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	v1 "github.com/privatellm/privatellm/api/v1alpha1"
+	"github.com/privatellm/privatellm/internal/cache"
 	"github.com/privatellm/privatellm/internal/checkpoint"
 	"github.com/privatellm/privatellm/internal/gpu"
 )
@@ -55,23 +55,8 @@ func CheckpointArchitecture(dir, name string) (gpu.Architecture, checkpoint.Fact
 	return arch, facts, nil
 }
 
-// CheckpointQuantization is the spec.quantization a pre-quantized checkpoint stands for (awq, gptq, fp8), or ""
-// when it is not quantized or its method has no such value.
-func CheckpointQuantization(f checkpoint.Facts) v1.Quantization {
-	q := f.Quantization
-	if q == nil {
-		return ""
-	}
-	switch {
-	case q.Method == "awq":
-		return v1.QuantizationAWQ
-	case q.Method == "gptq":
-		return v1.QuantizationGPTQ
-	case strings.Contains(q.Method, "fp8"), q.Method == "compressed-tensors" && q.Bits == 8:
-		return v1.QuantizationFP8
-	}
-	return ""
-}
+// CheckpointQuantization is the spec.quantization a pre-quantized checkpoint stands for (cache.SpecQuantization).
+func CheckpointQuantization(f checkpoint.Facts) v1.Quantization { return cache.SpecQuantization(f) }
 
 func orUnknown(s string) string {
 	if s == "" {

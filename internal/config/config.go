@@ -55,6 +55,10 @@ type OperatorConfig struct {
 	// privatellm_cost_total and privatellm_api_equivalent_cost_total metrics, and `kubectl privatellm cost`.
 	// No price is built in: the figures are as good as the prices given here.
 	Cost *CostConfig `json:"cost,omitempty"`
+
+	// ModelCache, when set, lets LLMDeployments download their weights once into a shared, verified cache
+	// (spec.model.cache, the ModelCache kind) that engine pods mount read-only and load offline.
+	ModelCache *ModelCacheConfig `json:"modelCache,omitempty"`
 }
 
 // CostConfig holds the prices and how often usage is read and written.
@@ -316,6 +320,11 @@ func Parse(raw []byte) (OperatorConfig, error) {
 	for _, u := range c.Gateway.MetricsURLs {
 		if parsed, err := url.Parse(u); err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" {
 			return OperatorConfig{}, fmt.Errorf("operator config: gateway.metricsURLs: %q must be an http or https URL", u)
+		}
+	}
+	if mc := c.ModelCache; mc != nil {
+		if err := mc.setDefaults(); err != nil {
+			return OperatorConfig{}, fmt.Errorf("operator config: %w", err)
 		}
 	}
 	if c.StallGracePeriod.Duration < 0 {

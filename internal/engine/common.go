@@ -15,7 +15,7 @@ const engineUser = "engine"
 // CommonEnvNames are the variables every plan sets or that would override the token; engine.env may not set them.
 var CommonEnvNames = []string{
 	"HOME", "USER", "HF_HOME", "XDG_CACHE_HOME", "HF_HUB_DISABLE_TELEMETRY", "DO_NOT_TRACK", "HF_TOKEN",
-	"HUGGING_FACE_HUB_TOKEN", "PORT", "HOSTNAME",
+	"HUGGING_FACE_HUB_TOKEN", "PORT", "HOSTNAME", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_HUB_OFFLINE",
 }
 
 // WideningEnvNames are variables of every engine that change what code the engine process loads.

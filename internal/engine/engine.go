@@ -49,6 +49,8 @@ type Input struct {
 	Image string
 	// Quantization is how the engine is told the quantization (Resolve).
 	Quantization Resolution
+	// Cache is the ModelCache's snapshot when the model is cached; nil when the engine downloads it itself.
+	Cache *CachedModel
 }
 
 // Facts describe an engine.
@@ -73,6 +75,9 @@ type Facts struct {
 	ModelFileSuffix string
 	// Revisions says whether the engine loads a revision (branch, tag or commit) of an hf:// model.
 	Revisions bool
+	// CacheFiles are the files of an hf:// repository the engine loads, which a ModelCache downloads; nil when the
+	// engine cannot load from the model cache.
+	CacheFiles *FileFilter
 	// Quantizations are the spec.quantization values the engine accepts, "none" first.
 	Quantizations []Quantization
 	// QuantizationOption is the option that takes their OnLoadFlag values, e.g. "--quantization" ("" for none).
@@ -154,6 +159,8 @@ type Metrics struct {
 type Plan struct {
 	// Model is where the weights come from (parsed spec.model.uri); the renderer mounts a pvc:// claim.
 	Model ModelSource
+	// Cache is the ModelCache the weights are loaded from, offline; nil when the engine downloads them.
+	Cache *CachedModel
 	// ContainerName names the engine container.
 	ContainerName string
 	// Image is the engine image.
@@ -248,6 +255,11 @@ func DefaultImages() Images {
 // For returns the plan of the LLMDeployment's engine, or the error that says what in the spec the engine
 // refuses (the CRD refuses the same at admission; this guards objects built in Go and older schemas).
 func For(llm *v1.LLMDeployment, images Images) (Plan, error) {
+	return ForCached(llm, images, nil)
+}
+
+// ForCached is For with the model loaded offline from a ModelCache's snapshot (nil: downloaded by the engine).
+func ForCached(llm *v1.LLMDeployment, images Images, cache *CachedModel) (Plan, error) {
 	name := llm.Spec.EffectiveEngine()
 	e, ok := registry[name]
 	if !ok {
@@ -273,7 +285,10 @@ func For(llm *v1.LLMDeployment, images Images) (Plan, error) {
 			img = e.Facts().CPUImage
 		}
 	}
-	return e.Plan(Input{LLM: llm, Model: src, Image: img, Quantization: Resolve(&llm.Spec)}), nil
+	if cache != nil && (src.Scheme != SchemeHF || !e.Facts().UsesCache()) {
+		return Plan{}, fmt.Errorf("%s does not load %s from the model cache: set spec.model.cache.enabled: false", e.Facts().Title, llm.Spec.Model.URI)
+	}
+	return e.Plan(Input{LLM: llm, Model: src, Image: img, Quantization: Resolve(&llm.Spec), Cache: cache}), nil
 }
 
 // QuantizationOf returns an engine's entry for a spec.quantization value.

@@ -102,6 +102,7 @@ func (llamacpp) Plan(in Input) Plan {
 
 	return Plan{
 		Model:         src,
+		Cache:         in.Cache,
 		ContainerName: "llamacpp",
 		Image:         in.Image,
 		Command:       []string{llamacppBinary},

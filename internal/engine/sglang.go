@@ -22,12 +22,13 @@ const (
 )
 
 var sglangFacts = Facts{
-	Name:      "sglang",
-	Title:     "SGLang",
-	Version:   "v0.5.6.post2",
-	Image:     "lmsysorg/sglang:v0.5.6.post2",
-	Revisions: true,
-	Schemes:   []Scheme{SchemeHF, SchemePVC},
+	Name:       "sglang",
+	Title:      "SGLang",
+	Version:    "v0.5.6.post2",
+	Image:      "lmsysorg/sglang:v0.5.6.post2",
+	Revisions:  true,
+	CacheFiles: &safetensorsFiles,
+	Schemes:    []Scheme{SchemeHF, SchemePVC},
 	Quantizations: []Quantization{
 		{Name: v1.QuantizationNone},
 		{Name: v1.QuantizationAWQ, FromCheckpoint: true, BitsPerWeight: 4.2},
@@ -87,8 +88,8 @@ func (sglang) Plan(in Input) Plan {
 	if pp := spec.PipelineParallelSize(); pp > 1 {
 		args = append(args, "--pp-size="+itoa(pp))
 	}
-	if src.Scheme == SchemeHF && spec.Model.Revision != "" {
-		args = append(args, "--revision="+spec.Model.Revision)
+	if rev := in.revision(); src.Scheme == SchemeHF && rev != "" {
+		args = append(args, "--revision="+rev)
 	}
 	if q := in.Quantization.Flag; q != "" {
 		args = append(args, "--quantization="+q)
@@ -104,7 +105,7 @@ func (sglang) Plan(in Input) Plan {
 	}
 	args = append(args, "--enable-metrics")
 
-	e := commonEnv(llm, false)
+	e := withCache(in, commonEnv(llm, false))
 	// /health would generate a token and answer 503 when none comes within 20 s: a busy server would be killed by
 	// its liveness probe. Without generation it answers from the server's state (503 while loading or shutting
 	// down).
@@ -113,6 +114,7 @@ func (sglang) Plan(in Input) Plan {
 
 	return Plan{
 		Model:                  src,
+		Cache:                  in.Cache,
 		ContainerName:          "sglang",
 		Image:                  in.Image,
 		Command:                []string{"python3"},

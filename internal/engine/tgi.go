@@ -21,12 +21,13 @@ const (
 )
 
 var tgiFacts = Facts{
-	Name:      "tgi",
-	Title:     "TGI",
-	Version:   "3.3.6",
-	Image:     "ghcr.io/huggingface/text-generation-inference:3.3.6",
-	Revisions: true,
-	Schemes:   []Scheme{SchemeHF, SchemePVC},
+	Name:       "tgi",
+	Title:      "TGI",
+	Version:    "3.3.6",
+	Image:      "ghcr.io/huggingface/text-generation-inference:3.3.6",
+	Revisions:  true,
+	CacheFiles: &safetensorsFiles,
+	Schemes:    []Scheme{SchemeHF, SchemePVC},
 	// The launcher takes the method of a quantized checkpoint from its config.json (quantization_config.quant_method
 	// of any of these names, launcher/src/main.rs: get_config and args.quantize.or(...)), so those get no
 	// --quantize; quantizing on load must be named.
@@ -86,8 +87,8 @@ func (tgi) Plan(in Input) Plan {
 	if shards := spec.EffectiveTensorParallelSize(); shards > 1 {
 		args = append(args, "--num-shard="+itoa(shards))
 	}
-	if src.Scheme == SchemeHF && spec.Model.Revision != "" {
-		args = append(args, "--revision="+spec.Model.Revision)
+	if rev := in.revision(); src.Scheme == SchemeHF && rev != "" {
+		args = append(args, "--revision="+rev)
 	}
 	if q := in.Quantization.Flag; q != "" {
 		args = append(args, "--quantize="+q)
@@ -105,7 +106,7 @@ func (tgi) Plan(in Input) Plan {
 		args = append(args, "--trust-remote-code")
 	}
 
-	e := commonEnv(llm, true)
+	e := withCache(in, commonEnv(llm, true))
 	e = append(e,
 		env("PORT", itoa(tgiPort)),
 		env("USAGE_STATS", "off"),
@@ -114,6 +115,7 @@ func (tgi) Plan(in Input) Plan {
 
 	return Plan{
 		Model:         src,
+		Cache:         in.Cache,
 		ContainerName: "tgi",
 		Image:         in.Image,
 		Command:       []string{"text-generation-launcher"},

@@ -20,12 +20,13 @@ const (
 // Quantization methods of checkpoints (read from quantization_config, no flag: vLLM then picks its fastest
 // kernel, e.g. Marlin) and of on-load quantization (fp8, bitsandbytes).
 var vllmFacts = Facts{
-	Name:      v1.DefaultEngine,
-	Title:     "vLLM",
-	Version:   "v0.18.0",
-	Image:     "vllm/vllm-openai:v0.18.0",
-	Revisions: true,
-	Schemes:   []Scheme{SchemeHF, SchemePVC, SchemeS3, SchemeGCS},
+	Name:       v1.DefaultEngine,
+	Title:      "vLLM",
+	Version:    "v0.18.0",
+	Image:      "vllm/vllm-openai:v0.18.0",
+	Revisions:  true,
+	CacheFiles: &safetensorsFiles,
+	Schemes:    []Scheme{SchemeHF, SchemePVC, SchemeS3, SchemeGCS},
 	Quantizations: []Quantization{
 		{Name: v1.QuantizationNone},
 		{Name: v1.QuantizationAWQ, FromCheckpoint: true, BitsPerWeight: 4.2},
@@ -84,8 +85,13 @@ func (vllm) Plan(in Input) Plan {
 	if pp := spec.PipelineParallelSize(); pp > 1 {
 		args = append(args, "--pipeline-parallel-size="+itoa(pp))
 	}
-	if src.Scheme == SchemeHF && spec.Model.Revision != "" {
-		args = append(args, "--revision="+spec.Model.Revision)
+	if rev := in.revision(); src.Scheme == SchemeHF && rev != "" {
+		args = append(args, "--revision="+rev)
+	}
+	if in.Cache != nil {
+		// Offline, the tokenizer's revision must be a snapshot in the cache too: unset, it would be looked up
+		// through refs/main, which a cache of a tag or commit does not have.
+		args = append(args, "--tokenizer-revision="+in.Cache.Commit)
 	}
 	if src.Scheme == SchemeS3 || src.Scheme == SchemeGCS {
 		args = append(args, "--load-format=runai_streamer")
@@ -104,15 +110,16 @@ func (vllm) Plan(in Input) Plan {
 	}
 	args = append(args, "--shutdown-timeout="+itoa(vllmDrainSeconds))
 
-	e := commonEnv(llm, false)
+	e := withCache(in, commonEnv(llm, false))
 	e = append(e,
 		env("VLLM_NO_USAGE_STATS", "1"),
-		env("VLLM_CACHE_ROOT", CacheDir+"/vllm"),
+		env("VLLM_CACHE_ROOT", compileCache(in, vllmFacts, CacheDir+"/vllm")),
 	)
 	e = append(e, userEnv(llm)...)
 
 	return Plan{
 		Model:         src,
+		Cache:         in.Cache,
 		ContainerName: "vllm",
 		Image:         in.Image,
 		Command:       []string{"vllm"},

@@ -3,6 +3,7 @@ package manager
 
 import (
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -33,6 +34,9 @@ func CacheOptions(gw config.GatewayConfig) cache.Options {
 		// Rendered only with gateway.networkPolicy; watched then.
 		&networkingv1.NetworkPolicy{}: {Label: managed},
 		&corev1.Pod{}:                 {Label: managed, Transform: PodCacheTransform},
+		// The model cache's download Jobs and volumes (with spec.modelCache).
+		&batchv1.Job{}:                  {Label: managed},
+		&corev1.PersistentVolumeClaim{}: {Label: managed},
 		// The admission webhook reads Nodes' names, labels and allocatable GPUs only.
 		&corev1.Node{}: {Transform: webhook.NodeCacheTransform},
 	}}

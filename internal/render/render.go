@@ -120,7 +120,7 @@ func Deployment(llm *servingv1alpha1.LLMDeployment, plan engine.Plan) *appsv1.De
 
 func podSpec(llm *servingv1alpha1.LLMDeployment, plan engine.Plan) corev1.PodSpec {
 	spec := &llm.Spec
-	volumes, mounts := volumes(spec, plan.Model)
+	volumes, mounts := volumes(spec, plan)
 	return corev1.PodSpec{
 		Containers: []corev1.Container{{
 			Name:            plan.ContainerName,
@@ -221,8 +221,9 @@ func resources(spec *servingv1alpha1.LLMDeploymentSpec) corev1.ResourceRequireme
 }
 
 // volumes are the writable emptyDirs the engine needs under a read-only root, /dev/shm in memory, and the model's
-// claim (read-only) for pvc:// models.
-func volumes(spec *servingv1alpha1.LLMDeploymentSpec, src engine.ModelSource) ([]corev1.Volume, []corev1.VolumeMount) {
+// claim (read-only) for pvc:// models, and the model cache's volume for cached models.
+func volumes(spec *servingv1alpha1.LLMDeploymentSpec, plan engine.Plan) ([]corev1.Volume, []corev1.VolumeMount) {
+	src := plan.Model
 	emptyDir := func(name string) corev1.Volume {
 		return corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}
 	}
@@ -238,6 +239,17 @@ func volumes(spec *servingv1alpha1.LLMDeploymentSpec, src engine.ModelSource) ([
 		{Name: "home", MountPath: engine.HomeDir},
 		{Name: "tmp", MountPath: engine.TmpDir},
 		{Name: "shm", MountPath: engine.ShmDir},
+	}
+	if c := plan.Cache; c != nil {
+		// The Hugging Face cache read-only: the engine loads what the loader verified and can change none of it.
+		// Its compile cache read-write, on the same volume, so a second start skips compiling.
+		vols = append(vols, corev1.Volume{Name: "model-cache", VolumeSource: corev1.VolumeSource{
+			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: c.Claim},
+		}})
+		mounts = append(mounts,
+			corev1.VolumeMount{Name: "model-cache", MountPath: engine.ModelCacheDir, SubPath: CacheHubDir, ReadOnly: true},
+			corev1.VolumeMount{Name: "model-cache", MountPath: engine.CompileCacheDir, SubPath: CacheCompileDir},
+		)
 	}
 	if src.Scheme == engine.SchemePVC {
 		vols = append(vols, corev1.Volume{Name: "model", VolumeSource: corev1.VolumeSource{

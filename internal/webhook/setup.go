@@ -114,7 +114,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	}
 	hook := admission.WithValidator[*v1.LLMDeployment](mgr.GetScheme(), &Validator{
 		Nodes: mgr.GetClient(), Children: mgr.GetClient(), Images: cfg.EngineImages(), Policy: cfg.Admission,
-		Gateway: cfg.Gateway.Enabled(),
+		Gateway: cfg.Gateway.Enabled(), ModelCache: cfg.ModelCache,
 	})
 	hook.RecoverPanic = ptr.To(true)
 	server.Register(ValidatePath, hook)

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	v1 "github.com/privatellm/privatellm/api/v1alpha1"
+	"github.com/privatellm/privatellm/internal/cache"
 	"github.com/privatellm/privatellm/internal/config"
 	"github.com/privatellm/privatellm/internal/engine"
 )
@@ -36,6 +37,8 @@ type Validator struct {
 	// Gateway is true when the operator can read the gateway (config gateway.service or metricsURLs), which
 	// scale from zero needs.
 	Gateway bool
+	// ModelCache is the operator's model cache configuration (nil: none), which spec.model.cache must fit.
+	ModelCache *config.ModelCacheConfig
 }
 
 var _ admission.Validator[*v1.LLMDeployment] = &Validator{}
@@ -66,6 +69,9 @@ func (v *Validator) validate(ctx context.Context, oldObj, newObj *v1.LLMDeployme
 	policyWarnings, policyErrs := PolicyErrors(oldObj, newObj, v.Policy)
 	warnings, errs = append(warnings, policyWarnings...), append(errs, policyErrs...)
 	errs = append(errs, ScaleFromZeroErrors(oldObj, newObj, v.Gateway)...)
+	if _, err := cache.Want(newObj, v.ModelCache); err != nil {
+		errs = append(errs, field.Invalid(field.NewPath("spec", "model", "cache"), newObj.Spec.Model.Cache, err.Error()))
+	}
 	specChanged := oldObj == nil || !equality.Semantic.DeepEqual(oldObj.Spec, newObj.Spec)
 	if len(errs) == 0 && v.Children != nil && specChanged && newObj.DeletionTimestamp.IsZero() {
 		childErrs, err := DryRunChildren(ctx, v.Children, newObj, v.Images)

@@ -1,0 +1,73 @@
+package engine
+
+import (
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// Where the model cache's volume is mounted in an engine container (docs/model-cache.md): its hub/ folder, the
+// Hugging Face cache, read-only, and its compile/ folder read-write for the engines' compile caches.
+const (
+	ModelCacheDir   = "/mnt/model-cache"
+	CompileCacheDir = "/mnt/compile-cache"
+)
+
+// CachedModel is a model that a Ready ModelCache holds: the engine loads that commit offline from the mounted
+// cache, with no token.
+type CachedModel struct {
+	// Commit is the snapshot the loader verified.
+	Commit string
+	// Claim is the cache's PersistentVolumeClaim, which the renderer mounts.
+	Claim string
+}
+
+// FileFilter is the files an engine needs of a Hugging Face repository: globs with huggingface_hub's
+// allow_patterns/ignore_patterns semantics (internal/hub.Filter).
+type FileFilter struct {
+	Include, Exclude []string
+}
+
+// safetensorsFiles is what the transformers-based engines (vLLM, TGI, SGLang) load: config, tokenizer and
+// safetensors or PyTorch weights at the repository's root level. Left out: the original/ consolidated weights that
+// Meta's repositories add (the same weights again, for their own code), Mistral's consolidated.safetensors (only
+// read with --load-format mistral), GGUF, ONNX, OpenVINO, Core ML, TensorFlow, Flax and Rust weights.
+var safetensorsFiles = FileFilter{Exclude: []string{
+	"original/*", "consolidated*.safetensors", "*.gguf", "*.onnx", "*.onnx_data", "onnx/*", "openvino/*",
+	"coreml/*", "*.mlmodel", "*.h5", "*.msgpack", "*.ot", "*.pth", "*.tflite",
+}}
+
+// UsesCache says whether the engine can load from the model cache.
+func (f Facts) UsesCache() bool { return f.CacheFiles != nil }
+
+// revision is the revision the engine loads: the cache's commit, else spec.model.revision.
+func (in Input) revision() string {
+	if in.Cache != nil {
+		return in.Cache.Commit
+	}
+	return in.LLM.Spec.Model.Revision
+}
+
+// withCache points the Hugging Face libraries at the mounted cache and takes them offline: the engine neither
+// downloads nor needs the token, which only the download Job mounts.
+func withCache(in Input, e []corev1.EnvVar) []corev1.EnvVar {
+	if in.Cache == nil {
+		return e
+	}
+	e = slices.DeleteFunc(e, func(v corev1.EnvVar) bool { return v.Name == "HF_TOKEN" })
+	return append(e,
+		env("HF_HUB_CACHE", ModelCacheDir),
+		// TGI's launcher reads the older name (--huggingface-hub-cache); huggingface_hub reads both.
+		env("HUGGINGFACE_HUB_CACHE", ModelCacheDir),
+		env("HF_HUB_OFFLINE", "1"),
+	)
+}
+
+// compileCache is where an engine keeps what it compiles for the model: on the cache volume, keyed by the
+// engine's release, when the model is cached (so the second start skips compiling); else under fallback.
+func compileCache(in Input, f Facts, fallback string) string {
+	if in.Cache == nil {
+		return fallback
+	}
+	return CompileCacheDir + "/" + string(f.Name) + "-" + f.Version
+}

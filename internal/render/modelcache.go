@@ -1,0 +1,158 @@
+package render
+
+import (
+	"strconv"
+	"strings"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	servingv1alpha1 "github.com/privatellm/privatellm/api/v1alpha1"
+	"github.com/privatellm/privatellm/internal/cache"
+	"github.com/privatellm/privatellm/internal/config"
+	"github.com/privatellm/privatellm/internal/engine"
+)
+
+// The model cache's volume (docs/model-cache.md): the Hugging Face cache and the engines' compile caches.
+const (
+	CacheHubDir     = "hub"
+	CacheCompileDir = "compile"
+	// loaderMount is where the download Job mounts the volume, loaderTokenDir the token's Secret.
+	loaderMount    = "/cache"
+	loaderTokenDir = "/var/run/secrets/privatellm/hub"
+	loaderCADir    = "/etc/privatellm/ca"
+	// LoaderProgressPort serves the loader's GET /progress.
+	LoaderProgressPort = 8081
+	// LoaderExitPermanent and LoaderExitUsage fail the Job at once; other failures are retried.
+	LoaderExitPermanent = 1
+	LoaderExitUsage     = 2
+)
+
+// loaderPlan is the loader's security: the restricted profile, a read-only root, the engines' uid (and fsGroup),
+// so the files it writes are the engines' to read and compile/ theirs to write.
+var loaderPlan = engine.Plan{ReadOnlyRootFilesystem: true}
+
+// CacheLabels are the labels of a ModelCache's claim, Job and pods.
+func CacheLabels(mc *servingv1alpha1.ModelCache) map[string]string {
+	return map[string]string{
+		cache.LabelModelCache:         mc.Name,
+		"app.kubernetes.io/name":      "privatellm-loader",
+		"app.kubernetes.io/instance":  mc.Name,
+		"app.kubernetes.io/component": "model-loader",
+		LabelManagedBy:                ManagedByValue,
+	}
+}
+
+// CacheJobName is the download Job's name.
+func CacheJobName(mc *servingv1alpha1.ModelCache) string { return mc.Name + "-download" }
+
+// CacheClaim renders the ModelCache's volume claim.
+func CacheClaim(mc *servingv1alpha1.ModelCache, class config.CacheClass) *corev1.PersistentVolumeClaim {
+	size := class.Size.DeepCopy()
+	if mc.Spec.Size != nil && mc.Spec.Size.Cmp(size) > 0 {
+		size = mc.Spec.Size.DeepCopy()
+	}
+	return &corev1.PersistentVolumeClaim{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
+		ObjectMeta: metav1.ObjectMeta{Name: mc.Name, Namespace: mc.Namespace, Labels: CacheLabels(mc)},
+		Spec: corev1.PersistentVolumeClaimSpec{
+			AccessModes:      append([]corev1.PersistentVolumeAccessMode{}, class.AccessModes...),
+			StorageClassName: class.StorageClassName,
+			Resources:        corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: size}},
+		},
+	}
+}
+
+// CacheJob renders the download Job: one pod running the loader, the only holder of the Hub token, writing the
+// verified Hugging Face cache to the claim. Its exit status says whether a retry can help (podFailurePolicy).
+func CacheJob(mc *servingv1alpha1.ModelCache, class config.CacheClass, image string) *batchv1.Job {
+	args := []string{
+		"--repo=" + cache.Repo(mc.Spec),
+		"--revision=" + mc.Spec.Revision,
+		"--cache-dir=" + loaderMount + "/" + CacheHubDir,
+		"--writable-dir=" + loaderMount + "/" + CacheCompileDir,
+		"--progress-addr=:" + strconv.Itoa(LoaderProgressPort),
+	}
+	if f := mc.Spec.Files; f != nil {
+		for _, p := range f.Include {
+			args = append(args, "--include="+p)
+		}
+		for _, p := range f.Exclude {
+			args = append(args, "--exclude="+p)
+		}
+	}
+	vols := []corev1.Volume{
+		{Name: "cache", VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: mc.Name}}},
+		{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+	}
+	mounts := []corev1.VolumeMount{{Name: "cache", MountPath: loaderMount}, {Name: "tmp", MountPath: "/tmp"}}
+	if ref := mc.Spec.TokenSecretRef; ref != nil {
+		key := ref.Key
+		if key == "" {
+			key = "token"
+		}
+		vols = append(vols, corev1.Volume{Name: "hub-token", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
+			SecretName: ref.Name, Items: []corev1.KeyToPath{{Key: key, Path: "token"}}, DefaultMode: ptr.To(int32(0o400)),
+		}}})
+		mounts = append(mounts, corev1.VolumeMount{Name: "hub-token", MountPath: loaderTokenDir, ReadOnly: true})
+		args = append(args, "--token-file="+loaderTokenDir+"/token")
+	}
+	if b := class.CABundleConfigMap; b != nil {
+		vols = append(vols, corev1.Volume{Name: "ca-bundle", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+			LocalObjectReference: corev1.LocalObjectReference{Name: b.Name}, Items: []corev1.KeyToPath{{Key: b.Key, Path: "ca.pem"}},
+		}}})
+		mounts = append(mounts, corev1.VolumeMount{Name: "ca-bundle", MountPath: loaderCADir, ReadOnly: true})
+		args = append(args, "--ca-bundle="+loaderCADir+"/ca.pem")
+	}
+	env := []corev1.EnvVar{{Name: "HF_ENDPOINT", Value: strings.TrimSuffix(class.HubEndpoint, "/")}, {Name: "HF_HUB_DISABLE_TELEMETRY", Value: "1"}}
+	if class.HTTPSProxy != "" {
+		env = append(env, corev1.EnvVar{Name: "HTTPS_PROXY", Value: class.HTTPSProxy})
+	}
+	if class.NoProxy != "" {
+		env = append(env, corev1.EnvVar{Name: "NO_PROXY", Value: class.NoProxy})
+	}
+	labels := CacheLabels(mc)
+	return &batchv1.Job{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"},
+		ObjectMeta: metav1.ObjectMeta{Name: CacheJobName(mc), Namespace: mc.Namespace, Labels: labels},
+		Spec: batchv1.JobSpec{
+			BackoffLimit: ptr.To(*class.BackoffLimit),
+			// The loader's own exit status says a retry cannot help (gated, not found, disk full, bad bytes):
+			// fail at once instead of downloading again. Disruptions (eviction, preemption) do not count.
+			PodFailurePolicy: &batchv1.PodFailurePolicy{Rules: []batchv1.PodFailurePolicyRule{
+				{Action: batchv1.PodFailurePolicyActionFailJob, OnExitCodes: &batchv1.PodFailurePolicyOnExitCodesRequirement{
+					ContainerName: ptr.To("loader"), Operator: batchv1.PodFailurePolicyOnExitCodesOpIn,
+					Values: []int32{LoaderExitPermanent, LoaderExitUsage}}},
+				{Action: batchv1.PodFailurePolicyActionIgnore, OnPodConditions: []batchv1.PodFailurePolicyOnPodConditionsPattern{
+					{Type: corev1.DisruptionTarget, Status: corev1.ConditionTrue}}},
+			}},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{
+					RestartPolicy: corev1.RestartPolicyNever,
+					Containers: []corev1.Container{{
+						Name:            "loader",
+						Image:           image,
+						ImagePullPolicy: corev1.PullIfNotPresent,
+						Command:         []string{"/loader"},
+						Args:            args,
+						Env:             env,
+						Ports:           []corev1.ContainerPort{{Name: "progress", ContainerPort: LoaderProgressPort, Protocol: corev1.ProtocolTCP}},
+						Resources:       *class.Resources.DeepCopy(),
+						VolumeMounts:    mounts,
+						SecurityContext: containerSecurity(loaderPlan),
+						// The report: JSON of at most 4 KiB (internal/loader).
+						TerminationMessagePath:   corev1.TerminationMessagePathDefault,
+						TerminationMessagePolicy: corev1.TerminationMessageReadFile,
+					}},
+					Volumes:                      vols,
+					EnableServiceLinks:           ptr.To(false),
+					AutomountServiceAccountToken: ptr.To(false),
+					SecurityContext:              podSecurity(loaderPlan),
+				},
+			},
+		},
+	}
+}
