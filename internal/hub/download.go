@@ -48,6 +48,9 @@ type Progress struct {
 	BytesDownloaded int64
 	// File is the repo path this report is about, "" for the first and last report.
 	File string
+	// Commit is the commit the revision resolved to (every report comes after resolving), so a watcher can
+	// show what is being downloaded before it ends.
+	Commit string
 }
 
 // Snapshot is the result of a download.
@@ -122,7 +125,7 @@ func (c *Client) Download(ctx context.Context, req DownloadRequest) (*Snapshot, 
 
 	d := &downloader{c: c, cache: cache, repo: req.Repo, revision: req.Revision, commit: commit,
 		verifyExisting: req.VerifyExisting, report: req.Progress}
-	d.progress.FilesTotal = len(files)
+	d.progress.FilesTotal, d.progress.Commit = len(files), commit
 	for _, f := range files {
 		d.progress.BytesTotal += f.ContentSize()
 	}

@@ -399,10 +399,10 @@ func TestProgress(t *testing.T) {
 		total += f.ContentSize()
 	}
 	first, last := reports[0], reports[len(reports)-1]
-	if first != (Progress{FilesTotal: 4, BytesTotal: total}) {
+	if first != (Progress{FilesTotal: 4, BytesTotal: total, Commit: snap.Commit}) {
 		t.Errorf("first report %+v", first)
 	}
-	if last != (Progress{FilesDone: 4, FilesTotal: 4, BytesDone: total, BytesTotal: total, BytesDownloaded: total}) {
+	if last != (Progress{FilesDone: 4, FilesTotal: 4, BytesDone: total, BytesTotal: total, BytesDownloaded: total, Commit: snap.Commit}) {
 		t.Errorf("last report %+v, want all done", last)
 	}
 	for i := 1; i < len(reports); i++ {

@@ -1,7 +1,9 @@
 // Package loader is the model cache's download Job (issue #13): it downloads one (repo, revision, filter) from a
-// Hugging Face Hub into the Hugging Face cache layout (internal/hub), reads the checkpoint's config.json
-// (internal/checkpoint), and reports both to the operator through the pod's termination message — the operator
-// learns the commit and the model's shape without any access to the Secret that holds the Hub token.
+// Hugging Face Hub into the Hugging Face cache layout (internal/hub, Run), or one s3:// folder (internal/s3,
+// RunS3), or checks a pre-loaded folder (VerifyDir); reads the checkpoint's config.json (internal/checkpoint); and
+// reports both to the operator through the pod's termination message (Report) — the operator learns the commit
+// and the model's shape without any access to the Secret that holds the credentials. While it runs it keeps its
+// latest state for GET /progress (Tracker, Progress).
 package loader
 
 import (
@@ -9,8 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -36,9 +36,11 @@ type Options struct {
 
 // Report is what the loader found, for the operator.
 type Report struct {
+	// Repo is what was loaded: the Hub repo id, s3://<bucket>/<prefix>/, or the pre-loaded folder's path.
 	Repo     string `json:"repo"`
 	Revision string `json:"revision,omitempty"`
-	// Commit is the revision's commit: the snapshot the engines must load (--revision <commit>).
+	// Commit is the revision's commit: the snapshot the engines must load (--revision <commit>). For an s3://
+	// source it is the content id of the objects (s3.ContentID); for a pre-loaded folder it is empty.
 	Commit string `json:"commit,omitempty"`
 	// Files and Bytes are the snapshot's; Downloaded the bytes this run fetched (0 when all was cached).
 	Files      int   `json:"files,omitempty"`
@@ -55,8 +57,38 @@ type Report struct {
 	Transient bool `json:"transient,omitempty"`
 }
 
-// ReasonDownloadFailed is the reason of a failure the Hub client does not type (e.g. a read-only volume).
-const ReasonDownloadFailed = "DownloadFailed"
+// Reasons of the loader's own, beside the Hub client's (hub.Reason values).
+const (
+	// ReasonDownloadFailed is a failure the clients do not type (e.g. a read-only volume): no retry helps.
+	ReasonDownloadFailed = "DownloadFailed"
+	// ReasonInterrupted is a run stopped from outside (SIGTERM, a deadline): a retry resumes it.
+	ReasonInterrupted = "Interrupted"
+	// ReasonModelFilesMissing is a pre-loaded folder (--verify-dir) without a config.json or weights.
+	ReasonModelFilesMissing = "ModelFilesMissing"
+)
+
+// The loader's exit statuses, which the download Job's podFailurePolicy acts on.
+const (
+	// ExitComplete: the model is in place.
+	ExitComplete = 0
+	// ExitFailed: it failed and a retry cannot help (FailJob at once).
+	ExitFailed = 1
+	// ExitUsage: a bad command line (FailJob at once).
+	ExitUsage = 2
+	// ExitRetry: it failed and a retry may help (counted against backoffLimit).
+	ExitRetry = 3
+)
+
+// ExitCode is the exit status the report calls for: ExitComplete, ExitRetry when Transient, else ExitFailed.
+func (r Report) ExitCode() int {
+	switch {
+	case r.Reason == "":
+		return ExitComplete
+	case r.Transient:
+		return ExitRetry
+	}
+	return ExitFailed
+}
 
 // Run downloads and inspects; it always returns a report, with Reason set when it failed.
 func Run(ctx context.Context, o Options) Report {
@@ -75,30 +107,20 @@ func Run(ctx context.Context, o Options) Report {
 		r.Bytes += f.ContentSize()
 		files = append(files, checkpoint.File{Path: f.Path, Size: f.ContentSize()})
 	}
-	raw, err := os.ReadFile(filepath.Join(snap.Dir, "config.json"))
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		// A GGUF repository has no config.json: the file list still gives the weights' size.
-		facts := checkpoint.WithFiles(checkpoint.Facts{}, files)
-		r.Checkpoint = &facts
-	case err != nil:
-		return failed(r, fmt.Errorf("reading the snapshot's config.json: %w", err))
-	default:
-		facts, err := checkpoint.FromConfig(raw)
-		if err != nil {
-			// The download is good; the engine will say what it thinks of the config.
-			r.Message = "the checkpoint's config.json could not be read: " + err.Error()
-			break
-		}
-		facts = checkpoint.WithFiles(facts, files)
-		r.Checkpoint = &facts
-	}
-	return r
+	return inspect(r, snap.Dir, files)
 }
 
+// failed fills in the reason of a failure: the Hub's or S3's typed reason (internal/s3 returns *hub.Error too),
+// Interrupted when the run was stopped (SIGTERM: the pod is going away, a new one may finish), else
+// DownloadFailed.
 func failed(r Report, err error) Report {
 	r.Reason, r.Message, r.Transient = string(hub.ReasonOf(err)), err.Error(), hub.IsTransient(err)
-	if r.Reason == "" {
+	switch {
+	case r.Reason != "":
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		r.Reason, r.Transient = ReasonInterrupted, true
+		r.Message = "the download was stopped before it ended (" + err.Error() + "); a new run resumes it"
+	default:
 		r.Reason = ReasonDownloadFailed
 	}
 	return r

@@ -1,6 +1,9 @@
 package loader
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -30,5 +33,30 @@ func TestReportFitsTheTerminationMessage(t *testing.T) {
 	}
 	if _, err := Decode([]byte("not json")); err == nil {
 		t.Error("a report that is not JSON must be an error")
+	}
+}
+
+// TestExitCodes: complete is 0, a failure a retry may mend 3, any other failure 1; a run stopped from outside
+// is Interrupted and may be retried.
+func TestExitCodes(t *testing.T) {
+	for _, tc := range []struct {
+		r    Report
+		want int
+	}{
+		{Report{Repo: "a/b", Commit: "c"}, ExitComplete},
+		{Report{Reason: "ServerError", Transient: true}, ExitRetry},
+		{Report{Reason: "GatedRepo"}, ExitFailed},
+		{Report{Reason: ReasonModelFilesMissing}, ExitFailed},
+	} {
+		if got := tc.r.ExitCode(); got != tc.want {
+			t.Errorf("%+v: exit %d, want %d", tc.r, got, tc.want)
+		}
+	}
+	r := failed(Report{}, fmt.Errorf("downloading: %w", context.Canceled))
+	if r.Reason != ReasonInterrupted || !r.Transient || r.ExitCode() != ExitRetry {
+		t.Errorf("cancelled: %+v", r)
+	}
+	if r := failed(Report{}, errors.New("permission denied")); r.Reason != ReasonDownloadFailed || r.Transient || r.ExitCode() != ExitFailed {
+		t.Errorf("an untyped error: %+v", r)
 	}
 }
