@@ -2,7 +2,6 @@ package modelcache
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -114,7 +113,7 @@ func (r *Reconciler) failed(mc *v1.ModelCache, job *batchv1.Job, pods []corev1.P
 }
 
 // readProgress asks a running loader how far it is (GET /progress).
-func (r *Reconciler) readProgress(ctx context.Context, ip string) (loaderProgress, error) {
+func (r *Reconciler) readProgress(ctx context.Context, ip string) (loader.Progress, error) {
 	hc := r.HTTPClient
 	if hc == nil {
 		hc = &http.Client{Timeout: 3 * time.Second}
@@ -122,32 +121,25 @@ func (r *Reconciler) readProgress(ctx context.Context, ip string) (loaderProgres
 	u := "http://" + net.JoinHostPort(ip, strconv.Itoa(render.LoaderProgressPort)) + "/progress"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return loaderProgress{}, err
+		return loader.Progress{}, err
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return loaderProgress{}, err
+		return loader.Progress{}, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return loaderProgress{}, fmt.Errorf("GET %s: %s", u, resp.Status)
+		return loader.Progress{}, fmt.Errorf("GET %s: %s", u, resp.Status)
 	}
-	var p loaderProgress
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&p); err != nil {
-		return loaderProgress{}, fmt.Errorf("GET %s: %w", u, err)
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if err != nil {
+		return loader.Progress{}, fmt.Errorf("GET %s: %w", u, err)
+	}
+	p, err := loader.DecodeProgress(raw)
+	if err != nil {
+		return loader.Progress{}, fmt.Errorf("GET %s: %w", u, err)
 	}
 	return p, nil
-}
-
-// loaderProgress is the loader's GET /progress answer.
-type loaderProgress struct {
-	State          string `json:"state"`
-	Commit         string `json:"commit"`
-	FilesDone      int    `json:"filesDone"`
-	FilesTotal     int    `json:"filesTotal"`
-	BytesDone      int64  `json:"bytesDone"`
-	BytesTotal     int64  `json:"bytesTotal"`
-	BytesPerSecond int64  `json:"bytesPerSecond"`
 }
 
 // reportOf is the loader's report in a finished pod's termination message.

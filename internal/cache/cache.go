@@ -8,10 +8,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	v1 "github.com/privatellm/privatellm/api/v1alpha1"
 	"github.com/privatellm/privatellm/internal/checkpoint"
@@ -73,7 +75,7 @@ func Want(llm *v1.LLMDeployment, cfg *config.ModelCacheConfig) (*v1.ModelCache, 
 		Revision:       spec.Model.Revision,
 		TokenSecretRef: spec.Model.TokenSecretRef.DeepCopy(),
 		ClassName:      class,
-		Files:          &v1.FileFilter{Include: f.CacheFiles.Include, Exclude: f.CacheFiles.Exclude},
+		Files:          &v1.FileFilter{Include: slices.Clone(f.CacheFiles.Include), Exclude: slices.Clone(f.CacheFiles.Exclude)},
 	}
 	if mcSpec.Revision == "" {
 		mcSpec.Revision = "main"
@@ -82,7 +84,7 @@ func Want(llm *v1.LLMDeployment, cfg *config.ModelCacheConfig) (*v1.ModelCache, 
 		mcSpec.Files = opts.Files.DeepCopy()
 	}
 	if opts != nil && opts.Size != nil && opts.Size.Cmp(*cl.Size) > 0 {
-		mcSpec.Size = opts.Size
+		mcSpec.Size = ptr.To(opts.Size.DeepCopy())
 	}
 	return &v1.ModelCache{
 		TypeMeta:   metav1.TypeMeta{APIVersion: v1.GroupVersion.String(), Kind: "ModelCache"},

@@ -40,7 +40,7 @@ var vllmFacts = Facts{
 	DtypeWithQuantization: true,
 	Parallelism:           TensorAndPipeline,
 	ManagedFlags: []string{"--model", "--host", "--port", "--served-model-name", "--tensor-parallel-size", "-tp",
-		"--pipeline-parallel-size", "-pp", "--quantization", "-q", "--dtype", "--max-model-len", "--revision",
+		"--pipeline-parallel-size", "-pp", "--quantization", "-q", "--dtype", "--max-model-len", "--revision", "--tokenizer-revision",
 		"--download-dir", "--load-format", "--shutdown-timeout"},
 	ManagedEnv:   []string{"VLLM_NO_USAGE_STATS", "VLLM_CACHE_ROOT", "VLLM_PORT", "VLLM_HOST_IP"},
 	ForbiddenEnv: map[string]string{"VLLM_SERVER_DEV_MODE": "exposes unauthenticated debug endpoints"},

@@ -107,6 +107,14 @@ admission:
 cost:
   {{- toYaml . | nindent 2 }}
 {{- end }}
+{{- with .Values.operatorConfig.modelCache }}
+{{- $mc := deepCopy . }}
+{{- if not $mc.loaderImage }}
+{{- $_ := set $mc "loaderImage" (include "privatellm.imageRef" (list $.Values.image $.Chart.AppVersion)) }}
+{{- end }}
+modelCache:
+  {{- toYaml $mc | nindent 2 }}
+{{- end }}
 {{- with .Values.operatorConfig.inferencePool }}
 {{- if .enabled }}
 inferencePool:
