@@ -11,6 +11,9 @@
 //	engine-sim -- python3 -m sglang.launch_server --model-path=org/model --host=127.0.0.1 --port=30000 --enable-metrics
 //	engine-sim -- llama-server -hf org/model-GGUF:Q4_K_M --host 127.0.0.1 --port 8080 --metrics
 //
+// With HF_HUB_OFFLINE=1 in its environment it downloads nothing, as the engines in the operator's model-cache pods:
+// the model must be in the Hugging Face cache (HF_HUB_CACHE) at the revision, or it exits 1 with the engine's error.
+//
 // It runs until SIGINT or SIGTERM.
 package main
 

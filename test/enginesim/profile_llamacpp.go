@@ -42,11 +42,20 @@ func llamacppStart(cl CommandLine, env Environment) (Served, error) {
 	file := lastOrEnv(cl, env, &llamacppFlags, "--model", "")
 	switch {
 	case hf != "":
-		repo, _, _ := strings.Cut(hf, ":")
+		repo, tag, _ := strings.Cut(hf, ":")
 		if strings.Count(repo, "/") != 1 {
 			return Served{}, exitf(1, "error: invalid HF repo format, expected <user>/<model>[:quant], got: %s", hf)
 		}
-		if !checkpointOf(repo).GGUF {
+		offline := cl.Has("--offline") || llamaTruthy(env.Vars["LLAMA_OFFLINE"]) || hfOffline(env.Vars)
+		switch {
+		case offline:
+			// The cache alone: a GGUF file of the tag (or --hf-file) must be in the repo's cached snapshot.
+			hfFile := lastOrEnv(cl, env, &llamacppFlags, "--hf-file", "")
+			if _, ok := llamaCachedGGUF(llamaCacheDir(env.Vars), repo, tag, hfFile); !ok {
+				return Served{}, exitf(1, "common_download_get_hf_plan: no GGUF files found in repository %s\n"+
+					"error: no GGUF file found in Hugging Face repo %s", repo, repo)
+			}
+		case !checkpointOf(repo).GGUF:
 			return Served{}, exitf(1, "error: no GGUF file found in Hugging Face repo %s", repo)
 		}
 		s.ServedModelName = hf

@@ -31,7 +31,7 @@ func init() {
 var sglangCheckpointMethods = []string{"awq", "awq_marlin", "gptq", "gptq_marlin", "marlin", "compressed-tensors",
 	"gguf", "modelopt", "modelopt_fp8", "modelopt_fp4", "w8a8_int8", "w8a8_fp8", "mxfp4"}
 
-func sglangStart(cl CommandLine, _ Environment) (Served, error) {
+func sglangStart(cl CommandLine, env Environment) (Served, error) {
 	model, ok := cl.Last("--model-path")
 	if !ok {
 		return Served{}, exitf(2, "usage: launch_server.py [options]\nlaunch_server.py: error: the following arguments are required: --model-path/--model")
@@ -47,8 +47,15 @@ func sglangStart(cl CommandLine, _ Environment) (Served, error) {
 		s.ServedModelName = v
 	}
 	s.MetricsOff = !cl.Has("--enable-metrics")
+	// SGLang's weight loader calls snapshot_download(local_files_only=HF_HUB_OFFLINE): offline, a model missing from
+	// the cache ends in huggingface_hub's own error.
+	revision, _ := cl.Last("--revision")
+	c, err := transformersCheckpoint(model, revision, env, func() error { return exitf(1, "%s", hfOfflineMessage) })
+	if err != nil {
+		return Served{}, err
+	}
 	if q, ok := cl.Last("--quantization"); ok {
-		if err := checkQuantization(model, q, sglangCheckpointMethods); err != nil {
+		if err := checkQuantization(model, c, q, sglangCheckpointMethods); err != nil {
 			return Served{}, err
 		}
 	}

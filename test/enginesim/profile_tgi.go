@@ -46,8 +46,15 @@ func tgiStart(cl CommandLine, env Environment) (Served, error) {
 	if v := lastOrEnv(cl, env, &tgiFlags, "--port", ""); v != "" {
 		s.Port, _ = strconv.Atoi(v)
 	}
+	// Offline, the launcher's download step must find the weights in the cache it passes on as
+	// HUGGINGFACE_HUB_CACHE (--huggingface-hub-cache, else the variable).
+	c, err := tgiCheckpoint(model, lastOrEnv(cl, env, &tgiFlags, "--revision", ""),
+		lastOrEnv(cl, env, &tgiFlags, "--huggingface-hub-cache", ""), env)
+	if err != nil {
+		return Served{}, err
+	}
 	quantize := lastOrEnv(cl, env, &tgiFlags, "--quantize", "")
-	if c := checkpointOf(model); quantize == "" && slices.Contains(tgiConfigMethods, c.QuantMethod) {
+	if quantize == "" && slices.Contains(tgiConfigMethods, c.QuantMethod) {
 		quantize = c.QuantMethod
 	}
 	if dtype := lastOrEnv(cl, env, &tgiFlags, "--dtype", ""); dtype != "" && quantize != "" &&

@@ -44,17 +44,21 @@ func vllmStart(cl CommandLine, env Environment) (Served, error) {
 	if names := cl.Values["--served-model-name"]; len(names) > 0 && len(names[len(names)-1]) > 0 {
 		s.ServedModelName = names[len(names)-1][0]
 	}
+	revision, _ := cl.Last("--revision")
+	c, err := transformersCheckpoint(model, revision, env, func() error { return vllmMissingModel(model) })
+	if err != nil {
+		return Served{}, err
+	}
 	if q, ok := cl.Last("--quantization"); ok && q != "" {
-		if err := checkQuantization(model, q, vllmCheckpointMethods); err != nil {
+		if err := checkQuantization(model, c, q, vllmCheckpointMethods); err != nil {
 			return Served{}, err
 		}
 	}
 	return s, nil
 }
 
-// checkQuantization plays vLLM's and SGLang's check of --quantization against the checkpoint.
-func checkQuantization(model, q string, needsCheckpoint []string) error {
-	c := checkpointOf(model)
+// checkQuantization plays vLLM's and SGLang's check of --quantization against the checkpoint c of model.
+func checkQuantization(model string, c checkpoint, q string, needsCheckpoint []string) error {
 	compatible := func(ckpt, flag string) bool {
 		switch ckpt {
 		case flag:

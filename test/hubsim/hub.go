@@ -67,6 +67,7 @@ type settings struct {
 	cdnAddr   string
 	hubListen net.Listener
 	cdnListen net.Listener
+	bandwidth int64
 }
 
 // PageSize sets how many entries a page of the tree listing holds (default 1000, the Hub's for expand=false).
@@ -117,6 +118,12 @@ func Clock(now func() time.Time) Option { return func(s *settings) { s.now = now
 // Addrs sets the addresses the Hub and the CDN listen on ("127.0.0.1:0", the default, picks free ports), for a
 // binary that serves a fixed HF_ENDPOINT.
 func Addrs(hub, cdn string) Option { return func(s *settings) { s.hubAddr, s.cdnAddr = hub, cdn } }
+
+// Bandwidth limits each file transfer to about bytesPerSecond (0: as fast as the machine goes), so that a demo
+// or a test can watch a download in progress.
+func Bandwidth(bytesPerSecond int64) Option {
+	return func(s *settings) { s.bandwidth = bytesPerSecond }
+}
 
 // Listeners makes the Hub and the CDN serve on listeners the caller opened.
 func Listeners(hub, cdn net.Listener) Option {

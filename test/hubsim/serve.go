@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Header and message names the Hub uses (see doc.go for the sources).
@@ -561,8 +562,38 @@ func (h *Hub) serveBytes(w http.ResponseWriter, r *http.Request, f *blob) {
 		rec.Flush()
 		panic(http.ErrAbortHandler) // closes the connection mid-body
 	}
+	if bw := h.s.bandwidth; bw > 0 {
+		h.writeThrottled(w, r, body, bw)
+		return
+	}
 	h.addSent(int64(len(body)))
 	_, _ = w.Write(body)
+}
+
+// writeThrottled sends body in chunks of a tenth of a second's worth at bw bytes per second.
+func (h *Hub) writeThrottled(w http.ResponseWriter, r *http.Request, body []byte, bw int64) {
+	chunk := max(bw/10, 1)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for len(body) > 0 {
+		n := min(int64(len(body)), chunk)
+		if _, err := w.Write(body[:n]); err != nil {
+			return
+		}
+		h.addSent(n)
+		w.(http.Flusher).Flush()
+		body = body[n:]
+		if len(body) == 0 {
+			return
+		}
+		select {
+		case <-tick.C:
+		case <-r.Context().Done():
+			return
+		case <-h.closed:
+			return
+		}
+	}
 }
 
 func (h *Hub) addSent(n int64) {

@@ -15,9 +15,19 @@
 //	                                        reason CrashLoopBackOff, restartCount growing
 //	sim.privatellm.dev/ready-delay: "90s"   this pod becomes Ready after 90s instead of Options.PodReadyDelay
 //
+// Storage: a default StorageClass, simcluster-hostpath, whose claims a provisioner binds at once to new folders
+// under <Dir>/volumes/ (hostPath volumes any user may write, as an NFS export); a deleted claim's volume and
+// folder go. Cluster.VolumePath says which folder is behind a claim.
+//
 // With Options.EngineSim (a built test/engine-sim), the pods of the operator's engines also carry traffic: each
-// Running pod whose first container is "vllm" or "tgi" gets an engine-sim process bound to its pod IP and port,
-// so a client on this machine can call http://<pod IP>:8000/v1/chat/completions and read /metrics.
+// Running pod of an LLMDeployment gets an engine-sim process bound to its pod IP and port, so a client on this
+// machine can call http://<pod IP>:8000/v1/chat/completions and read /metrics. With Options.Loader (a built
+// cmd/loader, BuildLoader), each Running pod of a ModelCache's download Job runs the real loader, and its exit ends
+// the pod as the kubelet reports it (Succeeded or Failed, the exit code, the termination message), so the Job's
+// podFailurePolicy acts on the loader's exit status. Both kinds of process see the pod's volumes as the folders
+// behind them: every mount path in their arguments and environment is rewritten (a claim's volume, a Secret's or
+// ConfigMap's keys written as files, an emptyDir, under <Dir>/pods/<namespace>_<pod>/volumes/). A pod whose
+// Secret or ConfigMap volume cannot be mounted waits in ContainerCreating with the kubelet's FailedMount event.
 //
 // Everything a cluster starts runs in its own process group, is killed by Stop, and is also killed by the
 // kernel if the process that started it dies (Linux parent-death signal).

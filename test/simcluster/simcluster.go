@@ -28,7 +28,8 @@ import (
 
 // Options configure a cluster. The zero value is a working default.
 type Options struct {
-	// Dir holds all state: etcd data, certificates, kubeconfigs, logs (logs/<component>.log). What a previous
+	// Dir holds all state: etcd data, certificates, kubeconfigs, logs (logs/<component>.log), the claims'
+	// folders (volumes/<volume>/) and the pods' own volumes (pods/<namespace>_<pod>/). What a previous
 	// cluster left there is removed at start. When empty, a temporary folder is used and removed by Stop; a
 	// given Dir is kept (without its kubeconfig, which exists only while the cluster runs).
 	Dir string
@@ -70,8 +71,20 @@ type Options struct {
 	// literal environment and user, bound to the pod's IP, after a load delay of the pod's
 	// sim.privatellm.dev/ready-delay annotation (else none). An engine that exits on its own crash-loops its pod
 	// with its exit code and message. Pod readiness stays kwok's; the engines carry traffic and metrics. Logs:
-	// <Dir>/logs/engine-sim/<namespace>_<pod>.log. Empty: off.
+	// <Dir>/logs/engine-sim/<namespace>_<pod>.log. Empty: off. The engine sees its pod's volumes as the folders
+	// behind them: every mount path in its command line and environment is rewritten (HF_HUB_CACHE=/mnt/model-cache
+	// becomes the folder of the model cache's claim), as for the loader.
 	EngineSim string
+
+	// Loader is the path of a built cmd/loader (BuildLoader). When set, the pod agent runs it for each Running pod
+	// labelled serving.privatellm.dev/modelcache (a ModelCache's download Job) with the container's args and
+	// literal environment, every volume mount path mapped to the folder behind it (a claim's volume, the
+	// Secret's files, an emptyDir), --progress-addr bound to the pod's IP and the termination log in the pod's
+	// folder; when it exits, the pod turns Succeeded or Failed with its exit code and termination message, as the
+	// kubelet reports a restartPolicy Never pod, so the Job's podFailurePolicy sees the loader's exit status.
+	// Logs: <Dir>/logs/loader/<namespace>_<pod>.log. Empty: off (kwok completes such pods after the ready delay,
+	// as any Job's).
+	Loader string
 
 	// StartTimeout bounds Start, not counting a build of the binaries (default 3m).
 	StartTimeout time.Duration
@@ -91,7 +104,8 @@ type Cluster struct {
 	kubeconfig           string // user-facing, written when the cluster is ready
 	componentKubeconfig  string
 	client               client.Client
-	agent                *podAgent    // nil unless Options.EngineSim
+	agent                *podAgent // nil unless Options.EngineSim or Options.Loader
+	provisioner          *volumeProvisioner
 	removeRoute          func() error // nil unless Options.RoutablePodIPs
 
 	mu       sync.Mutex
@@ -158,7 +172,8 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 		readyDelay:             readyDelay(opts.PodReadyDelay),
 		readyJitter:            opts.PodReadyJitter,
 		crashRestartInterval:   or(opts.CrashRestartInterval, 10*time.Second),
-		waitForContainerConfig: opts.EngineSim != "",
+		waitForContainerConfig: opts.EngineSim != "" || opts.Loader != "",
+		agentEndsLoaders:       opts.Loader != "",
 	})
 	if err != nil {
 		return err
@@ -290,8 +305,11 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 		return err
 	}
 
-	if opts.EngineSim != "" {
-		if err := c.startPodAgent(ctx, opts.EngineSim); err != nil {
+	if err := c.startVolumes(ctx); err != nil {
+		return err
+	}
+	if opts.EngineSim != "" || opts.Loader != "" {
+		if err := c.startPodAgent(ctx, opts); err != nil {
 			return err
 		}
 	}
@@ -329,7 +347,7 @@ func (c *Cluster) prepareDir(dir string) error {
 			return fmt.Errorf("state folder %s: %w", dir, err)
 		}
 		c.dir = abs
-		for _, old := range []string{"etcd", "pki", "logs", "kwok", "kubeconfig"} {
+		for _, old := range []string{"etcd", "pki", "logs", "kwok", "kubeconfig", "volumes", "pods"} {
 			if err := os.RemoveAll(filepath.Join(c.dir, old)); err != nil {
 				return fmt.Errorf("clear state folder: %w", err)
 			}
@@ -529,10 +547,13 @@ func (c *Cluster) Stop() error {
 	c.stopOnce.Do(func() {
 		c.mu.Lock()
 		c.stopping = true
-		procs, agent := c.procs, c.agent
+		procs, agent, provisioner := c.procs, c.agent, c.provisioner
 		c.mu.Unlock()
 		if agent != nil {
 			agent.stop() // before the API server it watches
+		}
+		if provisioner != nil {
+			provisioner.stop()
 		}
 		var wg sync.WaitGroup
 		// kwok and the controllers first, so they do not log the API server going away; then the API server,

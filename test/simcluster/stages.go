@@ -29,6 +29,9 @@ type stageSettings struct {
 	crashRestartInterval time.Duration
 	// waitForContainerConfig holds pods Pending until the pod agent has checked their Secrets and ConfigMaps.
 	waitForContainerConfig bool
+	// agentEndsLoaders leaves the pods of download Jobs to the pod agent once they run: the loader's exit ends
+	// them, not a delay.
+	agentEndsLoaders bool
 }
 
 // kwokConfig returns the kwok --config document: the node stages shipped with kwok (read from
@@ -61,6 +64,8 @@ func kwokConfig(binDir string, s stageSettings) (string, error) {
 // podStages returns the kwok Stage documents for pods on fake nodes:
 //
 //	Pending ──running──▶ Running, not Ready ──ready (after the ready delay)──▶ Running, Ready ──▶ (Job pods) Succeeded
+//	(with the pod agent running loaders, a download Job's pod stays Running, not Ready, until the agent reports the
+//	loader's exit: Succeeded or Failed)
 //	Pending ──crash (annotation)──▶ Running, CrashLoopBackOff ──crash-restart (every interval)──▶ restartCount+1
 //	Running ──crash-running (the annotation, set when the engine exits)──▶ Running, CrashLoopBackOff
 //	(with the pod agent, Pending pods leave Pending only once it has marked their environment resolvable; until
@@ -81,6 +86,12 @@ func podStages(s stageSettings) []string {
 	if s.waitForContainerConfig {
 		configGate = fmt.Sprintf("    - key: '%s'\n      operator: 'In'\n      values: ['ok']\n", annotationExpr(AnnotationContainerConfig))
 	}
+	// With the pod agent running the loader, a download Job's pod is neither made Ready nor completed by kwok: the
+	// agent reports the loader's exit (loaders.go), and a kwok status written after it would undo it.
+	loaderGate := ""
+	if s.agentEndsLoaders {
+		loaderGate = fmt.Sprintf("    - key: '%s'\n      operator: 'DoesNotExist'\n", labelExpr(LabelModelCache))
+	}
 	// The templates hold placeholders of their own: replace until none is left.
 	r := strings.NewReplacer(
 		"__CRASH_SELECTOR__", annotationExpr(AnnotationCrash),
@@ -94,6 +105,7 @@ func podStages(s stageSettings) []string {
 		"__EXIT_CODE__", AnnotationExitCode,
 		"__TERMINATION_MESSAGE__", AnnotationTerminationMessage,
 		"    __CONFIG_GATE__\n", configGate,
+		"    __LOADER_GATE__\n", loaderGate,
 	)
 	stages := make([]string, len(podStageTemplates))
 	for i, t := range podStageTemplates {
@@ -108,6 +120,11 @@ func podStages(s stageSettings) []string {
 // annotationExpr is the kwok (jq) expression that reads a pod annotation.
 func annotationExpr(key string) string {
 	return fmt.Sprintf(`.metadata.annotations["%s"]`, key)
+}
+
+// labelExpr is the kwok (jq) expression that reads a pod label (null when absent: DoesNotExist matches).
+func labelExpr(key string) string {
+	return fmt.Sprintf(`.metadata.labels["%s"]`, key)
 }
 
 // unreadyConditionsTemplate is the conditions of a pod whose containers run but are not ready (loading, or
@@ -281,6 +298,7 @@ spec:
     - key: '__CRASH_SELECTOR__'
       operator: 'NotIn'
       values: ['true']
+    __LOADER_GATE__
   delay:
     __READY_DELAY__
   next:
@@ -333,6 +351,7 @@ spec:
     - key: '.metadata.ownerReferences.[].kind'
       operator: 'In'
       values: ['Job']
+    __LOADER_GATE__
   next:
     statusTemplate: |
       {{ $now := Now }}
