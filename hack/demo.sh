@@ -6,7 +6,9 @@
 #                       node), show them becoming Ready (and one that cannot fit), issue an API key, and send chat
 #                       completions to llama-8b-awq (vLLM) and llama-8b-cpu (llama.cpp on CPU) through the gateway,
 #                       once without the key; engine-sim plays the engines on the pod IPs, from the pods' own command
-#                       lines. Writes .demo/env (KUBECONFIG, PATH, GATEWAY_URL, API_KEY) for `source .demo/env`.
+#                       lines. Then the model cache: a gated model downloaded once from the local Hub simulator into
+#                       a verified cache, its progress, fit and startup timeline, and a second model served from it.
+#                       Writes .demo/env (KUBECONFIG, PATH, GATEWAY_URL, API_KEY) for `source .demo/env`.
 #   hack/demo.sh down   stop the operator and the cluster
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,7 +19,7 @@ webhook_port=${PRIVATELLM_DEMO_WEBHOOK_PORT:-19443}
 gateway_url=http://127.0.0.1:18080/v1 # also in hack/demo-operator-config.yaml
 
 down() {
-  for p in operator gateway; do
+  for p in operator gateway hub-sim; do
     if [ -f "$state/$p.pid" ]; then
       kill "$(cat "$state/$p.pid")" 2>/dev/null || true
       rm -f "$state/$p.pid"
@@ -38,10 +40,19 @@ up() {
   go build -o bin/simcluster ./hack/simcluster
   go build -o bin/engine-sim ./test/engine-sim
   go build -o bin/kubectl-privatellm ./cmd/kubectl-privatellm
+  go build -o bin/loader ./cmd/loader
+  go build -o bin/hub-sim ./test/hub-sim
+
+  echo "==> starting the Hub simulator at http://127.0.0.1:18070 (the model cache's HF_ENDPOINT; log: $state/hub-sim.log)"
+  # A gated model: only the demo's token (the Secret hf-token below) may download it, at 8 MiB/s so that the
+  # download can be watched.
+  setsid bin/hub-sim --addr 127.0.0.1:18070 --cdn-addr 127.0.0.1:18071 --repo acme/tiny-chat-1b --size-mib 192 \
+    --bandwidth-mib 4 --token hf_demo_placeholder >"$state/hub-sim.log" 2>&1 </dev/null &
+  echo $! >"$state/hub-sim.pid"
 
   echo "==> starting the simulated GPU cluster"
   PRIVATELLM_K8S_BIN_DIR="$bins" setsid bin/simcluster up --dir "$state/cluster" --nodes hack/simcluster/nodes.yaml \
-    --pod-ready-delay 8s --engine-sim bin/engine-sim --routable-pod-ips --webhook-port "$webhook_port" --webhook-cert-dir "$state/webhook-certs" \
+    --pod-ready-delay 8s --engine-sim bin/engine-sim --loader bin/loader --routable-pod-ips --webhook-port "$webhook_port" --webhook-cert-dir "$state/webhook-certs" \
     >"$state/cluster.out" 2>"$state/cluster.log" </dev/null &
   for _ in $(seq 1 900); do
     grep -q '^export KUBECONFIG=' "$state/cluster.out" 2>/dev/null && break
@@ -56,7 +67,8 @@ up() {
 
   echo "==> installing the CRD and starting the operator with its admission webhook (log: $state/operator.log)"
   k apply --server-side -f config/crd/bases >/dev/null
-  k wait --for=condition=Established crd/llmdeployments.serving.privatellm.dev crd/apikeys.serving.privatellm.dev --timeout=60s >/dev/null
+  k wait --for=condition=Established crd/llmdeployments.serving.privatellm.dev crd/apikeys.serving.privatellm.dev \
+    crd/modelcaches.serving.privatellm.dev --timeout=60s >/dev/null
   setsid bin/manager --config hack/demo-operator-config.yaml --health-probe-bind-address=0 \
     --enable-webhook --webhook-manage-certs=false --webhook-cert-dir "$state/webhook-certs" --webhook-port "$webhook_port" \
     >"$state/operator.log" 2>&1 </dev/null &
@@ -87,7 +99,8 @@ spec:
 YAML
 
   echo "==> applying the samples in namespace $ns"
-  # The samples reference a Hugging Face token; the simulated pods download nothing, so any value will do.
+  # The samples reference a Hugging Face token: the simulated engine pods download nothing; the model cache's
+  # loader below gives it to the Hub simulator, which grants it the gated demo model.
   k -n "$ns" create secret generic hf-token --from-literal=token=hf_demo_placeholder --dry-run=client -o yaml | k apply -f - >/dev/null
   k -n "$ns" apply -k config/samples
 
@@ -131,6 +144,8 @@ ENV
   chat llama-8b-awq
   chat llama-8b-cpu
 
+  model_cache
+
   echo
   echo "==> what the models cost next to two hosted APIs (prices from hack/demo-operator-config.yaml, with their sources)"
   for _ in $(seq 1 150); do # the operator reads the engines' token counters every 5s and writes status.usage at most every 10s
@@ -154,6 +169,58 @@ The simulated GPU cluster, the operator and the gateway keep running. Try them w
 
 Logs: $state/operator.log, $state/gateway.log. Stop everything with: make demo-down
 MSG
+}
+
+# model_cache shows the weights path: a model downloaded once, with the token, into a verified cache in the
+# cluster; its LLMDeployment waits with the download's progress, then starts offline from it; a second one of the
+# same model starts from the same cache without downloading anything.
+model_cache() {
+  echo
+  echo "==> the model cache: acme/tiny-chat-1b (gated, not in the operator's catalogue) downloaded once into the cluster"
+  cached_model tiny-chat | k -n "$ns" apply -f -
+  local msg=""
+  for _ in $(seq 1 300); do
+    if k -n "$ns" wait --for=condition=Ready llmd/tiny-chat --timeout=1s >/dev/null 2>&1; then break; fi
+    local now
+    now=$(k -n "$ns" get llmd tiny-chat -o jsonpath='{.status.conditions[?(@.type=="Ready")].message}' 2>/dev/null || true)
+    if [ -n "$now" ] && [ "$now" != "$msg" ]; then echo "  tiny-chat: $now"; msg=$now; fi
+    sleep 1
+  done
+  k -n "$ns" wait --for=condition=Ready llmd/tiny-chat --timeout=120s >/dev/null
+  echo
+  k -n "$ns" get modelcaches -o wide
+  echo
+  echo "what the loader found in the checkpoint, and the fit computed from it:"
+  k -n "$ns" get modelcache -o jsonpath='{.items[0].status.checkpoint}{"\n"}'
+  k -n "$ns" get llmd tiny-chat -o jsonpath='{.status.conditions[?(@.type=="ModelFits")].message}{"\n"}'
+  echo
+  echo "where tiny-chat's startup went (status.startup):"
+  k -n "$ns" get llmd tiny-chat -o jsonpath='{range .status.startup.steps[*]}  {.name}{"\t"}{.time}{"\t+"}{.duration}{"\n"}{end}'
+  echo
+  echo "==> a second LLMDeployment of the same model: it starts from the cache, downloading nothing"
+  cached_model tiny-chat-b | k -n "$ns" apply -f -
+  k -n "$ns" wait --for=condition=Ready llmd/tiny-chat-b --timeout=120s >/dev/null
+  k -n "$ns" get llmd tiny-chat tiny-chat-b
+  k -n "$ns" get modelcaches -o custom-columns='NAME:.metadata.name,COMMIT:.status.commit,USERS:.status.users'
+  echo "(the engine pods run with HF_HUB_OFFLINE=1 and --revision=<commit>, the cache mounted read-only and no token;"
+  echo " only the download pod mounted the Secret hf-token)"
+}
+
+cached_model() {
+  cat <<YAML
+apiVersion: serving.privatellm.dev/v1alpha1
+kind: LLMDeployment
+metadata:
+  name: $1
+spec:
+  model:
+    uri: hf://acme/tiny-chat-1b
+    tokenSecretRef: {name: hf-token}
+    cache: {enabled: true}
+  gpu:
+    count: 1
+    products: [NVIDIA-L4]
+YAML
 }
 
 # chat LLM sends a chat completion for an LLMDeployment through the gateway, with the demo's key. The gateway

@@ -1,7 +1,7 @@
 // Command simcluster runs the simulated GPU cluster of test/simcluster in the foreground.
 //
 //	go run ./hack/simcluster up --dir .demo/cluster [--nodes hack/simcluster/nodes.yaml] [--pod-ready-delay 5s] \
-//	    [--engine-sim bin/engine-sim]
+//	    [--engine-sim bin/engine-sim] [--loader bin/loader]
 //	go run ./hack/simcluster down --dir .demo/cluster
 //
 // up builds the Kubernetes binaries if needed, starts the cluster, prints `export KUBECONFIG=…` once it is
@@ -49,7 +49,7 @@ func main() {
 func usage() {
 	fmt.Fprintln(os.Stderr, `usage:
   simcluster up   --dir DIR [--nodes FILE] [--pod-ready-delay 5s] [--crash-restart-interval 10s] [--pod-cidr CIDR]
-                  [--engine-sim PATH] [--webhook-port PORT --webhook-cert-dir DIR]
+                  [--engine-sim PATH] [--loader PATH] [--webhook-port PORT --webhook-cert-dir DIR]
   simcluster down --dir DIR`)
 	os.Exit(2)
 }
@@ -62,6 +62,7 @@ func up(args []string) error {
 	crashInterval := fs.Duration("crash-restart-interval", 10*time.Second, "restart interval of crash-looping pods")
 	podCIDR := fs.String("pod-cidr", "", "loopback range of pod IPs (default: a random 127.N.0.0/16)")
 	engineSim := fs.String("engine-sim", "", "engine-sim binary to serve the engine pods' traffic on their IPs (default: none)")
+	loaderBin := fs.String("loader", "", "loader binary (cmd/loader) to run in the model cache's download pods (default: none)")
 	routable := fs.Bool("routable-pod-ips", false, "pod IPs from a 10.N.0.0/16 made local by a route on lo (needs root), so Services get endpoints and the gateway reaches the pods")
 	webhookPort := fs.Int("webhook-port", 0, "register the operator's admission webhook at https://127.0.0.1:PORT (an operator run on this machine serves it)")
 	webhookCertDir := fs.String("webhook-cert-dir", "", "with --webhook-port: where to write the webhook's self-signed tls.crt and tls.key")
@@ -86,7 +87,7 @@ func up(args []string) error {
 	c, err := simcluster.Start(ctx, simcluster.Options{
 		Dir: *dir, NodesFile: *nodes, BuildBinaries: true,
 		PodReadyDelay: *readyDelay, CrashRestartInterval: *crashInterval, PodCIDR: *podCIDR,
-		EngineSim: *engineSim, RoutablePodIPs: *routable,
+		EngineSim: *engineSim, Loader: *loaderBin, RoutablePodIPs: *routable,
 	})
 	if err != nil {
 		if ctx.Err() != nil {

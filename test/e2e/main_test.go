@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/privatellm/privatellm/api/v1alpha1"
+	"github.com/privatellm/privatellm/test/hubsim"
 	"github.com/privatellm/privatellm/test/simcluster"
 	"github.com/privatellm/privatellm/test/testutil"
 )
@@ -34,6 +35,8 @@ var (
 	// metrics page.
 	gateway                    *testutil.Operator
 	gatewayURL, gatewayMetrics string
+	// hub is the Hugging Face Hub the model cache's loader downloads from (HF_ENDPOINT).
+	hub *hubsim.Hub
 )
 
 func init() {
@@ -76,11 +79,24 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "building engine-sim:", err)
 		return 1
 	}
+	loaderBin, err := simcluster.BuildLoader(ctx, tmp)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "building the loader:", err)
+		return 1
+	}
+	// The Hub the model cache downloads from: a mirror at HF_ENDPOINT, as an air-gapped cluster would have.
+	if hub, err = hubsim.Listen(); err != nil {
+		fmt.Fprintln(os.Stderr, "starting the Hub simulator:", err)
+		return 1
+	}
+	defer hub.Close()
 	cluster, err = simcluster.Start(ctx, simcluster.Options{
 		BinDir: bins, NodesFile: filepath.Join(repoRoot, "hack", "simcluster", "nodes.yaml"),
 		PodReadyDelay: 2 * time.Second, CrashRestartInterval: 2 * time.Second,
 		// Every engine pod gets an engine-sim bound to its IP: real HTTP traffic and metrics for the autoscaler.
 		EngineSim: engineSim,
+		// Download pods run the real loader, against the Hub simulator, into the claims' host folders.
+		Loader: loaderBin,
 		// Pod IPs that EndpointSlices accept, so the models' Services have endpoints and the gateway routes to them.
 		RoutablePodIPs: true,
 	})
@@ -98,7 +114,7 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "installing the CRD:", err, out)
 		return 1
 	}
-	if out, err := kubectl("wait", "--for=condition=Established", "crd/llmdeployments.serving.privatellm.dev", "--timeout=60s"); err != nil {
+	if out, err := kubectl("wait", "--for=condition=Established", "crd/llmdeployments.serving.privatellm.dev", "crd/modelcaches.serving.privatellm.dev", "--timeout=60s"); err != nil {
 		fmt.Fprintln(os.Stderr, err, out)
 		return 1
 	}
@@ -116,7 +132,8 @@ func run(m *testing.M) int {
 	gatewayURL = fmt.Sprintf("http://127.0.0.1:%d/v1", gatewayPort)
 	gatewayMetrics = fmt.Sprintf("http://127.0.0.1:%d/metrics", gatewayMetricsPort)
 	if err := os.WriteFile(cfg, []byte("apiVersion: config.privatellm.dev/v1alpha1\nkind: OperatorConfig\nstallGracePeriod: 5s\ngateway:\n  url: "+gatewayURL+"\n  metricsURLs: ["+gatewayMetrics+"]\n"+
-		"cost:\n  gpuHourly: {NVIDIA-L4: 0.70}\n  apis: [{name: reference, inputPerMTok: 3, outputPerMTok: 15}]\n  scrapeInterval: 1s\n  refreshInterval: 2s\n"), 0o644); err != nil {
+		"cost:\n  gpuHourly: {NVIDIA-L4: 0.70}\n  apis: [{name: reference, inputPerMTok: 3, outputPerMTok: 15}]\n  scrapeInterval: 1s\n  refreshInterval: 2s\n"+
+		"modelCache:\n  loaderImage: ghcr.io/privatellm/privatellm:e2e\n  classes:\n    default: {size: 1Gi, ttl: 10m, hubEndpoint: "+hub.URL()+"}\n"), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}

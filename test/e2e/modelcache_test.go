@@ -1,0 +1,203 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/privatellm/privatellm/api/v1alpha1"
+	"github.com/privatellm/privatellm/internal/cache"
+	"github.com/privatellm/privatellm/test/hubsim"
+	"github.com/privatellm/privatellm/test/testutil"
+)
+
+// cachedModel is an LLMDeployment of an hf:// model served from the model cache.
+func cachedModel(name, repo string, token bool) string {
+	ref := ""
+	if token {
+		ref = "\n    tokenSecretRef: {name: hf-token}"
+	}
+	return fmt.Sprintf(`apiVersion: serving.privatellm.dev/v1alpha1
+kind: LLMDeployment
+metadata:
+  name: %s
+spec:
+  model:
+    uri: hf://%s%s
+    cache: {enabled: true}
+  gpu:
+    count: 1
+    products: [NVIDIA-L4]
+`, name, repo, ref)
+}
+
+// TestModelCacheSharedOfflineServing is the weights path end to end: two LLMDeployments of one gated model, not
+// in the operator's catalogue, share one ModelCache; the real loader downloads it once, with the token, from the
+// Hub mirror into the claim's folder (the engine-only files left out); both engines start offline from it at the
+// resolved commit, with no token; the fit is computed from the downloaded config.json, and the first model's
+// startup timeline includes the download.
+func TestModelCacheSharedOfflineServing(t *testing.T) {
+	ns := namespace(t)
+	const token = "hf_e2e_placeholder" // namespace() puts it in the Secret hf-token
+	repoID := "acme/tiny-chat-" + ns
+	files := append(hubsim.ModelFiles(hubsim.Config{Architecture: "TinyChatForCausalLM", Layers: 16, HiddenSize: 2048, Heads: 32,
+		KVHeads: 8, MaxPositionEmbeddings: 8192, VocabSize: 32000}, 3<<20, 3<<20),
+		hubsim.LFSFile("original/consolidated.00.pth", hubsim.Filler("original", 1<<20)))
+	repo := hub.AddRepo(repoID, hubsim.RepoOptions{Files: files, Gated: "manual", Tokens: []string{token}})
+
+	must(t)(kubectlStdin(cachedModel("chat-a", repoID, true), "-n", ns, "apply", "-f", "-"))
+	must(t)(kubectlStdin(cachedModel("chat-b", repoID, true), "-n", ns, "apply", "-f", "-"))
+	a := waitFor(t, ns, "chat-a", testutil.ReadyWith(1))
+	b := waitFor(t, ns, "chat-b", testutil.ReadyWith(1))
+
+	ctx := context.Background()
+	caches := &v1.ModelCacheList{}
+	if err := c.List(ctx, caches, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	if len(caches.Items) != 1 {
+		t.Fatalf("%d ModelCaches for one model, want 1", len(caches.Items))
+	}
+	mc := caches.Items[0]
+	if a.Status.Cache == nil || b.Status.Cache == nil || a.Status.Cache.Name != mc.Name || b.Status.Cache.Name != mc.Name {
+		t.Fatalf("status.cache %+v and %+v, want both %s", a.Status.Cache, b.Status.Cache, mc.Name)
+	}
+	if mc.Status.Commit != repo.Commit || !meta.IsStatusConditionTrue(mc.Status.Conditions, v1.ConditionReady) {
+		t.Errorf("cache commit %s (want %s), conditions %+v", mc.Status.Commit, repo.Commit, mc.Status.Conditions)
+	}
+	if ck := mc.Status.Checkpoint; ck == nil || ck.Architecture != "TinyChatForCausalLM" || ck.Layers != 16 || ck.KVHeads != 8 {
+		t.Errorf("the cache's checkpoint %+v is not the downloaded config.json's", ck)
+	}
+	testutil.Eventually(t, timeout, func() error {
+		live := &v1.ModelCache{}
+		if err := c.Get(ctx, client.ObjectKeyFromObject(&mc), live); err != nil {
+			return err
+		}
+		if !slices.Equal(live.Status.Users, []string{"chat-a", "chat-b"}) {
+			return fmt.Errorf("users %v", live.Status.Users)
+		}
+		return nil
+	})
+
+	// One download: one Job, each weight file fetched once from the CDN, the original/ weights never.
+	jobs := &batchv1.JobList{}
+	if err := c.List(ctx, jobs, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs.Items) != 1 || jobs.Items[0].Status.Succeeded != 1 {
+		t.Fatalf("jobs %d, want one that succeeded", len(jobs.Items))
+	}
+	for _, f := range files {
+		n := cdnGets(f.SHA256())
+		switch {
+		case strings.HasPrefix(f.Path, "original/") && n != 0:
+			t.Errorf("%s was downloaded %d times: the engines' filter leaves it out", f.Path, n)
+		case strings.HasSuffix(f.Path, ".safetensors") && n != 1:
+			t.Errorf("%s was downloaded %d times, want once for both LLMDeployments", f.Path, n)
+		}
+	}
+	dir, err := cluster.VolumePath(ns, mc.Status.ClaimName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := filepath.Join(dir, "hub", "models--"+strings.ReplaceAll(repoID, "/", "--"), "snapshots", repo.Commit)
+	if _, err := os.Stat(filepath.Join(snap, "config.json")); err != nil {
+		t.Errorf("the claim's folder has no snapshot config.json: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(snap, "original")); !os.IsNotExist(err) {
+		t.Errorf("original/ is in the snapshot (err %v)", err)
+	}
+
+	// The engines: offline, at the commit, the cache read-only, no token; only the loader mounted it.
+	for _, name := range []string{"chat-a", "chat-b"} {
+		for _, p := range pods(t, ns, name) {
+			ctr := p.Spec.Containers[0]
+			if !slices.Contains(ctr.Args, "--revision="+repo.Commit) {
+				t.Errorf("%s: args %v lack --revision=<commit>", p.Name, ctr.Args)
+			}
+			for _, e := range ctr.Env {
+				if e.Name == "HF_TOKEN" || e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
+					t.Errorf("%s: the engine gets a Secret: %+v", p.Name, e)
+				}
+			}
+			for _, vol := range p.Spec.Volumes {
+				if vol.Secret != nil {
+					t.Errorf("%s: the engine pod mounts the Secret %s", p.Name, vol.Secret.SecretName)
+				}
+			}
+		}
+	}
+	loaders := &corev1.PodList{}
+	if err := c.List(ctx, loaders, client.InNamespace(ns), client.MatchingLabels{cache.LabelModelCache: mc.Name}); err != nil {
+		t.Fatal(err)
+	}
+	if len(loaders.Items) != 1 || !slices.ContainsFunc(loaders.Items[0].Spec.Volumes, func(v corev1.Volume) bool { return v.Secret != nil && v.Secret.SecretName == "hf-token" }) {
+		t.Errorf("want one download pod, mounting the token: %d pods", len(loaders.Items))
+	}
+
+	// Decided from the checkpoint: the fit of a model the catalogue does not know, and a timeline with the download.
+	a = llm(t, ns, "chat-a")
+	if a.Status.Fit == nil || !strings.Contains(a.Status.Fit.Model, "TinyChatForCausalLM") {
+		t.Errorf("status.fit %+v is not computed from the checkpoint", a.Status.Fit)
+	}
+	if c := meta.FindStatusCondition(a.Status.Conditions, v1.ConditionModelFits); c == nil || c.Status != metav1.ConditionTrue {
+		t.Errorf("ModelFits %+v, want True", c)
+	}
+	steps := []string{}
+	if a.Status.Startup != nil {
+		for _, s := range a.Status.Startup.Steps {
+			steps = append(steps, s.Name)
+		}
+	}
+	for _, want := range []string{"DownloadStarted", "DownloadFinished", "PodCreated", "Scheduled", "ContainerStarted", "ModelServed"} {
+		if !slices.Contains(steps, want) {
+			t.Errorf("status.startup steps %v lack %s", steps, want)
+		}
+	}
+	t.Logf("chat-a startup: %+v", a.Status.Startup)
+}
+
+// cdnGets counts the CDN's GETs of the LFS object with that sha256 (its URL path names it).
+func cdnGets(sha256 string) int {
+	n := 0
+	for _, r := range hub.Requests(hubsim.CDNServer, sha256) {
+		if r.Method == "GET" {
+			n++
+		}
+	}
+	return n
+}
+
+// TestModelCacheGatedWithoutToken: a gated model and no token is a download that cannot succeed. The Job fails at
+// once (its podFailurePolicy on the loader's exit code), and the LLMDeployment says why, with what to do.
+func TestModelCacheGatedWithoutToken(t *testing.T) {
+	ns := namespace(t)
+	repoID := "acme/gated-" + ns
+	hub.AddRepo(repoID, hubsim.RepoOptions{Files: hubsim.ModelFiles(hubsim.Config{}, 1<<20), Gated: "manual", Tokens: []string{"hf_someone_else"}})
+	must(t)(kubectlStdin(cachedModel("gated", repoID, false), "-n", ns, "apply", "-f", "-"))
+	l := waitFor(t, ns, "gated", stalled(v1.ReasonCacheNotReady))
+	msg := meta.FindStatusCondition(l.Status.Conditions, v1.ConditionStalled).Message
+	if !strings.Contains(msg, "GatedRepo") || !strings.Contains(msg, "delete the Job") {
+		t.Errorf("Stalled message %q must give the loader's reason and how to retry", msg)
+	}
+	jobs := &batchv1.JobList{}
+	if err := c.List(context.Background(), jobs, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs.Items) != 1 || jobs.Items[0].Status.Failed != 1 {
+		t.Errorf("want one Job failed after one attempt: %+v", jobs.Items)
+	}
+	if len(pods(t, ns, "gated")) != 0 {
+		t.Error("engine pods started without the cache")
+	}
+}
