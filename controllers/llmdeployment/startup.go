@@ -72,6 +72,11 @@ func startupTimeline(llm *servingv1alpha1.LLMDeployment, pods []corev1.Pod, mc *
 	if t, ok := servedAt(p); ok {
 		steps = append(steps, step{StepModelServed, t})
 	}
+	// A time the cluster left out (a condition without lastTransitionTime) is not a step.
+	steps = slices.DeleteFunc(steps, func(s step) bool { return s.at.IsZero() })
+	if len(steps) == 0 {
+		return nil
+	}
 	slices.SortStableFunc(steps, func(a, b step) int { return a.at.Compare(b.at) })
 	out := &servingv1alpha1.StartupTimeline{Pod: p.Name}
 	for i, s := range steps {

@@ -67,6 +67,14 @@ func TestStartupTimeline(t *testing.T) {
 	if got.Pod != "loading" || got.Steps[0].Name != StepPodCreated || got.Steps[len(got.Steps)-1].Name != StepContainerStarted {
 		t.Errorf("timeline %+v, want the loading pod's, from its creation to its container's start", got)
 	}
+	// Conditions without times (the API server does not require them) are left out, never written as null.
+	bare := startedPod("bare", 1001, 1002, 1003, 0)
+	bare.Status.Conditions[0].LastTransitionTime = metav1.Time{}
+	for _, s := range startupTimeline(llm, []corev1.Pod{bare}, nil, t0.Add(2*time.Hour)).Steps {
+		if s.Time.IsZero() || s.Name == StepScheduled {
+			t.Errorf("step %+v of a condition without a time", s)
+		}
+	}
 	if startupTimeline(llm, nil, mc, t0) != nil {
 		t.Error("a timeline without pods")
 	}
