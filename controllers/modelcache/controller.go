@@ -119,7 +119,7 @@ func (r *Reconciler) reconcile(ctx context.Context, mc *v1.ModelCache, users []s
 	if err := r.createOwned(ctx, mc, claim, &corev1.PersistentVolumeClaim{}); err != nil {
 		return ctrl.Result{}, err
 	}
-	mc.Status.ClaimName = claim.Name
+	mc.Status.ClaimName, mc.Status.Path = claim.Name, cache.Path(mc.Spec)
 	job := render.CacheJob(mc, class, r.Config.ModelCache.LoaderImage)
 	live := &batchv1.Job{}
 	if err := r.Get(ctx, client.ObjectKeyFromObject(job), live); apierrors.IsNotFound(err) {
@@ -267,6 +267,9 @@ func minPositive(a, b time.Duration) time.Duration {
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := IndexUsers(context.Background(), mgr.GetFieldIndexer()); err != nil {
 		return err
+	}
+	if err := registerMetrics(mgr.GetCache()); err != nil {
+		return fmt.Errorf("registering metrics: %w", err)
 	}
 	podToCache := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
 		name := o.GetLabels()[cache.LabelModelCache]

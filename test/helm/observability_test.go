@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/privatellm/privatellm/controllers/llmdeployment"
+	"github.com/privatellm/privatellm/controllers/modelcache"
 	"github.com/privatellm/privatellm/controllers/usage"
 	"github.com/privatellm/privatellm/internal/engine"
 	"github.com/privatellm/privatellm/internal/gateway/proxy"
@@ -27,6 +28,7 @@ import (
 func operatorCollectors() []prometheus.Collector {
 	var cs []prometheus.Collector
 	cs = append(cs, llmdeployment.Collectors()...)
+	cs = append(cs, modelcache.Collectors()...)
 	cs = append(cs, usage.Collectors()...)
 	return cs
 }
@@ -595,11 +597,12 @@ func alertRules(t *testing.T, objs []*unstructured.Unstructured) []alertRule {
 }
 
 // TestAlertsAnnotated checks the PrometheusRule's alerts: the expected ones, each with a severity, a duration, a
-// summary and a description that name the LLMDeployment, and a runbook hint with a kubectl command.
+// summary and a description that name the LLMDeployment (or the ModelCache), and a runbook hint with a kubectl
+// command.
 func TestAlertsAnnotated(t *testing.T) {
 	rules := alertRules(t, objects(t, render(t, valuesArgs("testdata/values-ha-namespaced.yaml")...)))
-	want := setOf("PrivateLLMModelStalled", "PrivateLLMNoReadyReplica", "PrivateLLMQueueGrowing",
-		"PrivateLLMScaleFromZeroTimeouts", "PrivateLLMDearerThanAPI")
+	want := setOf("PrivateLLMModelStalled", "PrivateLLMModelCacheStalled", "PrivateLLMNoReadyReplica",
+		"PrivateLLMQueueGrowing", "PrivateLLMScaleFromZeroTimeouts", "PrivateLLMDearerThanAPI")
 	got := map[string]bool{}
 	for _, r := range rules {
 		got[r.Alert] = true
@@ -616,7 +619,7 @@ func TestAlertsAnnotated(t *testing.T) {
 			named := (strings.Contains(v, "$labels.namespace") && strings.Contains(v, "$labels.name")) ||
 				(strings.Contains(v, "$labels.model_namespace") && strings.Contains(v, "$labels.model"))
 			if !named {
-				t.Errorf("%s: the %s %q does not name the LLMDeployment's namespace and name", r.Alert, a, v)
+				t.Errorf("%s: the %s %q does not name the object's namespace and name", r.Alert, a, v)
 			}
 		}
 		if !strings.Contains(r.Annotations["runbook"], "kubectl ") {
