@@ -13,14 +13,14 @@ import (
 //
 // +kubebuilder:validation:XValidation:rule="self == oldSelf",message="a ModelCache's spec does not change: a different model, revision or file filter is another ModelCache"
 type ModelCacheSpec struct {
-	// Source is the model's URI: hf://<org>/<name> (a Hugging Face Hub, or the mirror the cache class names).
+	// Source is the model's URI: hf://<org>/<name> (a Hugging Face Hub, or the mirror the cache class names) or
+	// s3://<bucket>/<folder> (the S3 endpoint the cache class names, e.g. MinIO).
 	// +kubebuilder:validation:MaxLength=512
-	// +kubebuilder:validation:XValidation:rule="self.matches('^hf://[A-Za-z0-9][A-Za-z0-9._-]{0,95}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?$')",message="source must be hf://<org>/<name>"
+	// +kubebuilder:validation:XValidation:rule="self.matches('^hf://[A-Za-z0-9][A-Za-z0-9._-]{0,95}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?$') || self.matches('^s3://[a-z0-9][a-z0-9.-]{1,62}(/[A-Za-z0-9_][A-Za-z0-9._=+-]*)*/?$')",message="source must be hf://<org>/<name> or s3://<bucket>/<folder>"
 	Source string `json:"source"`
 
-	// Revision is the branch, tag or commit to download; the loader resolves it to a commit once, and the cache
-	// keeps serving that commit (status.commit) even when the branch moves.
-	// +kubebuilder:default=main
+	// Revision is the branch, tag or commit of an hf:// source to download; the loader resolves it to a commit
+	// once, and the cache keeps serving that commit (status.commit) even when the branch moves. Empty for s3://.
 	// +kubebuilder:validation:MaxLength=255
 	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9][A-Za-z0-9._/-]*$`
 	// +optional
@@ -93,13 +93,19 @@ type ModelCacheStatus struct {
 	// +optional
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 
-	// Commit is the commit the revision resolved to: the snapshot the engines load.
+	// Commit is the commit the revision resolved to: the snapshot the engines load. For s3://, a content id of
+	// the objects' keys, ETags and sizes.
 	// +optional
 	Commit string `json:"commit,omitempty"`
 
 	// ClaimName is the PersistentVolumeClaim that holds the files.
 	// +optional
 	ClaimName string `json:"claimName,omitempty"`
+
+	// Path is the model's folder on the claim: hub for hf:// (the Hugging Face cache layout), s3/<bucket>/<folder>
+	// for s3://.
+	// +optional
+	Path string `json:"path,omitempty"`
 
 	// Progress is the download's, written at most every 15 seconds while it runs, and once at the end.
 	// +optional

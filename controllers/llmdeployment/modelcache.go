@@ -57,7 +57,11 @@ func (r *Reconciler) cachePhase(ctx context.Context, s *scope) outcome {
 		if claim == "" {
 			claim = mc.Name
 		}
-		s.cache = &engine.CachedModel{Commit: mc.Status.Commit, Claim: claim}
+		path := mc.Status.Path
+		if path == "" {
+			path = cache.Path(mc.Spec)
+		}
+		s.cache = &engine.CachedModel{Commit: mc.Status.Commit, Claim: claim, Path: path}
 		s.checkpoint = mc.Status.Checkpoint
 		return done()
 	case meta.IsStatusConditionTrue(mc.Status.Conditions, servingv1alpha1.ConditionStalled):

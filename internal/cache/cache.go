@@ -50,12 +50,13 @@ func Want(llm *v1.LLMDeployment, cfg *config.ModelCacheConfig) (*v1.ModelCache, 
 		return nil, err
 	}
 	f := engine.FactsOf(spec.EffectiveEngine())
-	if src.Scheme != engine.SchemeHF || !f.UsesCache() {
+	cacheable := src.Scheme == engine.SchemeHF || src.Scheme == engine.SchemeS3
+	if !cacheable || !f.UsesCache() {
 		if !explicit {
 			return nil, nil // the cluster default covers what the cache can hold
 		}
-		if src.Scheme != engine.SchemeHF {
-			return nil, fmt.Errorf("spec.model.cache holds hf:// models; %s is loaded from where it is", spec.Model.URI)
+		if !cacheable {
+			return nil, fmt.Errorf("spec.model.cache holds hf:// and s3:// models; %s is loaded from where it is", spec.Model.URI)
 		}
 		return nil, fmt.Errorf("%s does not load from the model cache yet: set spec.model.cache.enabled: false", f.Title)
 	}
@@ -70,6 +71,12 @@ func Want(llm *v1.LLMDeployment, cfg *config.ModelCacheConfig) (*v1.ModelCache, 
 	if class == "" {
 		class = cfg.DefaultClass
 	}
+	if src.Scheme == engine.SchemeS3 && cl.S3 == nil {
+		if !explicit {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("the cache class %q has no s3 endpoint for %s: ask the platform team to set modelCache.classes.%s.s3, or use another class (spec.model.cache.className)", class, spec.Model.URI, class)
+	}
 	mcSpec := v1.ModelCacheSpec{
 		Source:         spec.Model.URI,
 		Revision:       spec.Model.Revision,
@@ -77,7 +84,10 @@ func Want(llm *v1.LLMDeployment, cfg *config.ModelCacheConfig) (*v1.ModelCache, 
 		ClassName:      class,
 		Files:          &v1.FileFilter{Include: slices.Clone(f.CacheFiles.Include), Exclude: slices.Clone(f.CacheFiles.Exclude)},
 	}
-	if mcSpec.Revision == "" {
+	switch {
+	case src.Scheme == engine.SchemeS3:
+		mcSpec.Revision, mcSpec.TokenSecretRef = "", nil // the class's credentials, not a Hub token
+	case mcSpec.Revision == "":
 		mcSpec.Revision = "main"
 	}
 	if opts != nil && opts.Files != nil {
@@ -105,7 +115,7 @@ func Name(s v1.ModelCacheSpec) string {
 	}
 	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s", s.Source, s.Revision, strings.Join(files.Include, "\x01"), strings.Join(files.Exclude, "\x01"), s.ClassName)
 	sum := hex.EncodeToString(h.Sum(nil))[:10]
-	repo := strings.TrimPrefix(s.Source, "hf://")
+	repo := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(s.Source, "hf://"), "s3://"), "/")
 	if i := strings.LastIndex(repo, "/"); i >= 0 {
 		repo = repo[i+1:]
 	}
@@ -121,6 +131,18 @@ func Name(s v1.ModelCacheSpec) string {
 
 // Repo is the hf:// source's repository id.
 func Repo(s v1.ModelCacheSpec) string { return strings.TrimPrefix(s.Source, "hf://") }
+
+// IsS3 says whether the source is an s3:// folder.
+func IsS3(s v1.ModelCacheSpec) bool { return strings.HasPrefix(s.Source, "s3://") }
+
+// Path is where the source's files go on the cache's volume: hub (the Hugging Face cache layout, shared by every
+// hf:// model of the volume) or s3/<bucket>/<folder>.
+func Path(s v1.ModelCacheSpec) string {
+	if IsS3(s) {
+		return "s3/" + strings.Trim(strings.TrimPrefix(s.Source, "s3://"), "/")
+	}
+	return "hub"
+}
 
 // Progress is the download's progress at now from the loader's figures.
 func Progress(filesDone, filesTotal int, bytesDone, bytesTotal, bytesPerSecond int64, now time.Time) v1.DownloadProgress {

@@ -114,12 +114,12 @@ func TestWantRefuses(t *testing.T) {
 			}),
 			want: []string{"hf://", "pvc://weights/llama"},
 		},
-		"enabled for an s3:// model": {
+		"enabled for an s3:// model, the class without s3": {
 			llm: llm(func(l *v1.LLMDeployment) {
 				l.Spec.Model.URI = "s3://bucket/llama"
 				withCache(v1.ModelCacheOptions{Enabled: on})(l)
 			}),
-			want: []string{"hf://", "s3://bucket/llama"},
+			want: []string{"no s3 endpoint", "s3://bucket/llama", "modelCache.classes.default.s3"},
 		},
 		"enabled for llama.cpp": {
 			llm:  llm(func(l *v1.LLMDeployment) { llamacpp(l); withCache(v1.ModelCacheOptions{Enabled: on})(l) }),
@@ -513,5 +513,33 @@ func TestSpecQuantization(t *testing.T) {
 		if got := cache.SpecQuantization(checkpoint.Facts{Quantization: tc.q}); got != tc.want {
 			t.Errorf("%s: SpecQuantization = %q, want %q", name, got, tc.want)
 		}
+	}
+}
+
+// TestWantS3: an s3:// model of an engine that loads a folder gets a cache of its own folder, without a revision
+// or a Hub token, from a class with an s3 endpoint; the default leaves it to the engine otherwise.
+func TestWantS3(t *testing.T) {
+	cfg := modelCache(t, true, "")
+	cfg.Classes["minio"] = config.CacheClass{Size: cfg.Classes["default"].Size, S3: &config.S3Source{Endpoint: "http://minio:9000", Region: "us-east-1"}}
+	l := llm(func(l *v1.LLMDeployment) {
+		l.Spec.Model.URI = "s3://models/llama/8b/"
+		l.Spec.Model.Cache = &v1.ModelCacheOptions{ClassName: "minio"}
+	})
+	mc, err := cache.Want(l, cfg)
+	if err != nil || mc == nil {
+		t.Fatalf("Want = %v, %v", mc, err)
+	}
+	if mc.Spec.Source != "s3://models/llama/8b/" || mc.Spec.Revision != "" || mc.Spec.TokenSecretRef != nil || mc.Spec.ClassName != "minio" {
+		t.Errorf("spec %+v", mc.Spec)
+	}
+	if got := cache.Path(mc.Spec); got != "s3/models/llama/8b" {
+		t.Errorf("Path = %q", got)
+	}
+	if !strings.HasPrefix(mc.Name, "8b-") {
+		t.Errorf("name %q, want the folder's name first", mc.Name)
+	}
+	l.Spec.Model.Cache = nil // the default class has no s3 endpoint
+	if mc, err := cache.Want(l, cfg); mc != nil || err != nil {
+		t.Errorf("under the default, with a class without s3: Want = %v, %v; want nil, nil", mc, err)
 	}
 }

@@ -51,10 +51,32 @@ type CacheClass struct {
 	NoProxy    string `json:"noProxy,omitempty"`
 	// Resources of the loader container. Default 100m CPU and 256Mi memory requested, 1Gi memory limit.
 	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
+	// S3 is where s3:// models come from: the endpoint and the credentials' Secret; nil, the class does not
+	// download s3:// models.
+	S3 *S3Source `json:"s3,omitempty"`
 	// BackoffLimit is how many times a download that failed for a reason a retry may fix (rate limit, server
 	// error, cut transfer) is retried. Default 4.
 	BackoffLimit *int32 `json:"backoffLimit,omitempty"`
 }
+
+// S3Source is an S3 endpoint (AWS, MinIO, Ceph RGW …).
+type S3Source struct {
+	// Endpoint is the S3 API's URL, e.g. http://minio.minio.svc:9000. Default https://s3.<region>.amazonaws.com.
+	Endpoint string `json:"endpoint,omitempty"`
+	// Region signs the requests. Default us-east-1.
+	Region string `json:"region,omitempty"`
+	// PathStyle addresses buckets as <endpoint>/<bucket> (MinIO) instead of <bucket>.<endpoint>.
+	PathStyle bool `json:"pathStyle,omitempty"`
+	// CredentialsSecret names a Secret in each namespace with the keys AWS_ACCESS_KEY_ID and
+	// AWS_SECRET_ACCESS_KEY, mounted in the download Job only; empty: anonymous requests.
+	CredentialsSecret string `json:"credentialsSecret,omitempty"`
+}
+
+// S3 credential keys of CredentialsSecret.
+const (
+	S3AccessKeyIDKey     = "AWS_ACCESS_KEY_ID"
+	S3SecretAccessKeyKey = "AWS_SECRET_ACCESS_KEY"
+)
 
 // ConfigMapKey names a key of a ConfigMap.
 type ConfigMapKey struct {
@@ -143,6 +165,22 @@ func (c *ModelCacheConfig) setDefaults() error {
 			}
 			if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
 				return fmt.Errorf("modelCache.classes.%s.%s %q must be an http or https URL", name, field, u)
+			}
+		}
+		if s3 := cl.S3; s3 != nil {
+			if s3.Region == "" {
+				s3.Region = "us-east-1"
+			}
+			if s3.Endpoint == "" {
+				s3.Endpoint = "https://s3." + s3.Region + ".amazonaws.com"
+			}
+			if p, err := url.Parse(s3.Endpoint); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+				return fmt.Errorf("modelCache.classes.%s.s3.endpoint %q must be an http or https URL", name, s3.Endpoint)
+			}
+			if s3.CredentialsSecret != "" {
+				if errs := validation.IsDNS1123Subdomain(s3.CredentialsSecret); len(errs) > 0 {
+					return fmt.Errorf("modelCache.classes.%s.s3.credentialsSecret %q is not a Secret name: %s", name, s3.CredentialsSecret, strings.Join(errs, "; "))
+				}
 			}
 		}
 		if b := cl.CABundleConfigMap; b != nil && (b.Name == "" || b.Key == "") {

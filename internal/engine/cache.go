@@ -2,6 +2,7 @@ package engine
 
 import (
 	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 )
@@ -20,6 +21,34 @@ type CachedModel struct {
 	Commit string
 	// Claim is the cache's PersistentVolumeClaim, which the renderer mounts.
 	Claim string
+	// Path is the model's folder on the claim: "hub" (the Hugging Face cache, mounted at ModelCacheDir) or
+	// s3/<bucket>/<folder> (its s3/ folder is mounted at ModelCacheDir, and the engine loads the model's folder).
+	Path string
+}
+
+// SubPath is the claim's folder mounted read-only at ModelCacheDir.
+func (c *CachedModel) SubPath() string {
+	if c.Path == "" || c.Path == "hub" {
+		return "hub"
+	}
+	return "s3"
+}
+
+// LocalDir is the folder the engine loads for a cached s3:// model, "" for a Hugging Face repo (loaded by id,
+// offline, from the cache).
+func (c *CachedModel) LocalDir() string {
+	if c == nil || c.SubPath() != "s3" {
+		return ""
+	}
+	return ModelCacheDir + "/" + strings.TrimPrefix(c.Path, "s3/")
+}
+
+// location is what the engine is given as the model: the cached folder of an s3:// model, else the source's.
+func (in Input) location() string {
+	if d := in.Cache.LocalDir(); d != "" {
+		return d
+	}
+	return in.Model.Location()
 }
 
 // FileFilter is the files an engine needs of a Hugging Face repository: globs with huggingface_hub's

@@ -194,7 +194,6 @@ func TestForCachedRefuses(t *testing.T) {
 		"llama.cpp":      {on("llamacpp", nil), "llama.cpp"},
 		"vllm, a pvc://": {func(l *v1.LLMDeployment) { l.Spec.Model.URI = "pvc://weights/llama" }, "pvc://weights/llama"},
 		"tgi, a pvc://":  {on("tgi", func(l *v1.LLMDeployment) { l.Spec.Model.URI = "pvc://weights" }), "pvc://weights"},
-		"vllm, an s3://": {func(l *v1.LLMDeployment) { l.Spec.Model.URI = "s3://bucket/llama" }, "s3://bucket/llama"},
 		"vllm, a gs://":  {func(l *v1.LLMDeployment) { l.Spec.Model.URI = "gs://bucket/llama" }, "gs://bucket/llama"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -259,5 +258,26 @@ func TestCacheEnvIsRefusedInEngineEnv(t *testing.T) {
 				t.Errorf("%s: engine.env may set %s", name, v)
 			}
 		}
+	}
+}
+
+// TestCachedS3Folder: a cached s3:// model is loaded from its folder on the cache's volume, without the
+// streamer's load format and without a revision.
+func TestCachedS3Folder(t *testing.T) {
+	l := llm(func(l *v1.LLMDeployment) { l.Spec.Model.URI = "s3://models/llama/8b" })
+	plan, err := engine.ForCached(l, images, &engine.CachedModel{Commit: "c0ffee", Claim: "c", Path: "s3/models/llama/8b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.Args[1] != "/mnt/model-cache/models/llama/8b" {
+		t.Errorf("model argument %q, want the cached folder", plan.Args[1])
+	}
+	for _, a := range plan.Args {
+		if strings.HasPrefix(a, "--load-format") || strings.HasPrefix(a, "--revision") || strings.HasPrefix(a, "--tokenizer-revision") {
+			t.Errorf("a cached s3:// folder gets %s", a)
+		}
+	}
+	if got := plan.Cache.SubPath(); got != "s3" {
+		t.Errorf("mounted sub path %q, want s3", got)
 	}
 }

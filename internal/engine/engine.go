@@ -285,7 +285,7 @@ func ForCached(llm *v1.LLMDeployment, images Images, cache *CachedModel) (Plan, 
 			img = e.Facts().CPUImage
 		}
 	}
-	if cache != nil && (src.Scheme != SchemeHF || !e.Facts().UsesCache()) {
+	if cache != nil && (src.Scheme != SchemeHF && src.Scheme != SchemeS3 || !e.Facts().UsesCache()) {
 		return Plan{}, fmt.Errorf("%s does not load %s from the model cache: set spec.model.cache.enabled: false", e.Facts().Title, llm.Spec.Model.URI)
 	}
 	return e.Plan(Input{LLM: llm, Model: src, Image: img, Quantization: Resolve(&llm.Spec), Cache: cache}), nil

@@ -74,7 +74,7 @@ func (vllm) Facts() Facts { return vllmFacts }
 // from the spec is passed as one `--flag=value` token.
 func (vllm) Plan(in Input) Plan {
 	llm, src, spec := in.LLM, in.Model, &in.LLM.Spec
-	args := []string{"serve", src.Location()}
+	args := []string{"serve", in.location()}
 	args = append(args, spec.Engine.Args...)
 	args = append(args,
 		"--host=0.0.0.0",
@@ -88,12 +88,12 @@ func (vllm) Plan(in Input) Plan {
 	if rev := in.revision(); src.Scheme == SchemeHF && rev != "" {
 		args = append(args, "--revision="+rev)
 	}
-	if in.Cache != nil {
+	if in.Cache != nil && src.Scheme == SchemeHF {
 		// Offline, the tokenizer's revision must be a snapshot in the cache too: unset, it would be looked up
 		// through refs/main, which a cache of a tag or commit does not have.
 		args = append(args, "--tokenizer-revision="+in.Cache.Commit)
 	}
-	if src.Scheme == SchemeS3 || src.Scheme == SchemeGCS {
+	if (src.Scheme == SchemeS3 || src.Scheme == SchemeGCS) && in.Cache == nil {
 		args = append(args, "--load-format=runai_streamer")
 	}
 	if q := in.Quantization.Flag; q != "" {

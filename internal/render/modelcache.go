@@ -23,6 +23,7 @@ const (
 	loaderMount    = "/cache"
 	loaderTokenDir = "/var/run/secrets/privatellm/hub"
 	loaderCADir    = "/etc/privatellm/ca"
+	loaderS3Dir    = "/var/run/secrets/privatellm/s3"
 	// LoaderProgressPort serves the loader's GET /progress.
 	LoaderProgressPort = 8081
 	// LoaderExitPermanent and LoaderExitUsage fail the Job at once; other failures are retried.
@@ -72,9 +73,19 @@ func CacheJob(mc *servingv1alpha1.ModelCache, class config.CacheClass, image str
 		"--repo=" + cache.Repo(mc.Spec),
 		"--revision=" + mc.Spec.Revision,
 		"--cache-dir=" + loaderMount + "/" + CacheHubDir,
-		"--writable-dir=" + loaderMount + "/" + CacheCompileDir,
-		"--progress-addr=:" + strconv.Itoa(LoaderProgressPort),
 	}
+	if cache.IsS3(mc.Spec) {
+		s3 := class.S3
+		args = []string{"--source=" + mc.Spec.Source, "--dest-dir=" + loaderMount + "/" + cache.Path(mc.Spec),
+			"--s3-endpoint=" + s3.Endpoint, "--s3-region=" + s3.Region}
+		if s3.PathStyle {
+			args = append(args, "--s3-path-style")
+		}
+	}
+	args = append(args,
+		"--writable-dir="+loaderMount+"/"+CacheCompileDir,
+		"--progress-addr=:"+strconv.Itoa(LoaderProgressPort),
+	)
 	if f := mc.Spec.Files; f != nil {
 		for _, p := range f.Include {
 			args = append(args, "--include="+p)
@@ -99,6 +110,14 @@ func CacheJob(mc *servingv1alpha1.ModelCache, class config.CacheClass, image str
 		mounts = append(mounts, corev1.VolumeMount{Name: "hub-token", MountPath: loaderTokenDir, ReadOnly: true})
 		args = append(args, "--token-file="+loaderTokenDir+"/token")
 	}
+	if s3 := class.S3; s3 != nil && s3.CredentialsSecret != "" && cache.IsS3(mc.Spec) {
+		vols = append(vols, corev1.Volume{Name: "s3-credentials", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
+			SecretName: s3.CredentialsSecret, DefaultMode: ptr.To(int32(0o400)), Items: []corev1.KeyToPath{
+				{Key: config.S3AccessKeyIDKey, Path: "access-key-id"}, {Key: config.S3SecretAccessKeyKey, Path: "secret-access-key"}},
+		}}})
+		mounts = append(mounts, corev1.VolumeMount{Name: "s3-credentials", MountPath: loaderS3Dir, ReadOnly: true})
+		args = append(args, "--s3-access-key-file="+loaderS3Dir+"/access-key-id", "--s3-secret-key-file="+loaderS3Dir+"/secret-access-key")
+	}
 	if b := class.CABundleConfigMap; b != nil {
 		vols = append(vols, corev1.Volume{Name: "ca-bundle", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
 			LocalObjectReference: corev1.LocalObjectReference{Name: b.Name}, Items: []corev1.KeyToPath{{Key: b.Key, Path: "ca.pem"}},
@@ -107,6 +126,9 @@ func CacheJob(mc *servingv1alpha1.ModelCache, class config.CacheClass, image str
 		args = append(args, "--ca-bundle="+loaderCADir+"/ca.pem")
 	}
 	env := []corev1.EnvVar{{Name: "HF_ENDPOINT", Value: strings.TrimSuffix(class.HubEndpoint, "/")}, {Name: "HF_HUB_DISABLE_TELEMETRY", Value: "1"}}
+	if cache.IsS3(mc.Spec) {
+		env = env[1:] // no Hub
+	}
 	if class.HTTPSProxy != "" {
 		env = append(env, corev1.EnvVar{Name: "HTTPS_PROXY", Value: class.HTTPSProxy})
 	}

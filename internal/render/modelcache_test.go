@@ -511,3 +511,32 @@ func TestCachedTemplateHash(t *testing.T) {
 		t.Errorf("template hashes: no cache %s, commit a %s, commit b %s; want all different", none, a, b)
 	}
 }
+
+// TestCacheJobS3: an s3:// source is downloaded into its folder of the volume from the class's endpoint, with
+// the class's credentials mounted as files in the download pod only, and no Hub.
+func TestCacheJobS3(t *testing.T) {
+	class := cacheClass(t, "{s3: {endpoint: 'http://minio.minio.svc:9000', pathStyle: true, credentialsSecret: minio-keys}}")
+	mc := modelCache(func(mc *servingv1alpha1.ModelCache) {
+		mc.Spec.Source, mc.Spec.Revision, mc.Spec.Files = "s3://models/llama/8b", "", nil
+	})
+	ctr := loader(t, render.CacheJob(mc, class, loaderImg))
+	want := []string{"--source=s3://models/llama/8b", "--dest-dir=/cache/s3/models/llama/8b",
+		"--s3-endpoint=http://minio.minio.svc:9000", "--s3-region=us-east-1", "--s3-path-style",
+		"--writable-dir=/cache/compile", "--progress-addr=:8081",
+		"--s3-access-key-file=/var/run/secrets/privatellm/s3/access-key-id",
+		"--s3-secret-key-file=/var/run/secrets/privatellm/s3/secret-access-key"}
+	if !slices.Equal(ctr.Args, want) {
+		t.Errorf("args\n%q\nwant\n%q", ctr.Args, want)
+	}
+	if envNamed(ctr.Env, "HF_ENDPOINT") != nil {
+		t.Error("an s3:// download gets HF_ENDPOINT")
+	}
+	v := volumeNamed(render.CacheJob(mc, class, loaderImg).Spec.Template.Spec.Volumes, "s3-credentials")
+	if v == nil || v.Secret == nil || v.Secret.SecretName != "minio-keys" || len(v.Secret.Items) != 2 ||
+		v.Secret.Items[0].Key != "AWS_ACCESS_KEY_ID" || v.Secret.Items[1].Key != "AWS_SECRET_ACCESS_KEY" {
+		t.Errorf("credentials volume %+v", v)
+	}
+	if m := mountAt(ctr.VolumeMounts, "/var/run/secrets/privatellm/s3"); m == nil || !m.ReadOnly {
+		t.Errorf("credentials mount %+v, want read-only", m)
+	}
+}

@@ -247,7 +247,7 @@ func volumes(spec *servingv1alpha1.LLMDeploymentSpec, plan engine.Plan) ([]corev
 			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: c.Claim},
 		}})
 		mounts = append(mounts,
-			corev1.VolumeMount{Name: "model-cache", MountPath: engine.ModelCacheDir, SubPath: CacheHubDir, ReadOnly: true},
+			corev1.VolumeMount{Name: "model-cache", MountPath: engine.ModelCacheDir, SubPath: c.SubPath(), ReadOnly: true},
 			corev1.VolumeMount{Name: "model-cache", MountPath: engine.CompileCacheDir, SubPath: CacheCompileDir},
 		)
 	}

@@ -21,6 +21,7 @@ import (
 
 	v1 "github.com/privatellm/privatellm/api/v1alpha1"
 	"github.com/privatellm/privatellm/test/hubsim"
+	"github.com/privatellm/privatellm/test/s3sim"
 	"github.com/privatellm/privatellm/test/simcluster"
 	"github.com/privatellm/privatellm/test/testutil"
 )
@@ -37,6 +38,8 @@ var (
 	gatewayURL, gatewayMetrics string
 	// hub is the Hugging Face Hub the model cache's loader downloads from (HF_ENDPOINT).
 	hub *hubsim.Hub
+	// s3 is the S3 endpoint of s3:// models.
+	s3 *s3sim.Server
 )
 
 func init() {
@@ -90,6 +93,9 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer hub.Close()
+	// An S3 endpoint (MinIO's role) for s3:// models, with its access keys in each namespace's Secret s3-credentials.
+	s3 = s3sim.New(s3sim.Credentials(s3AccessKey, s3SecretKey))
+	defer s3.Close()
 	cluster, err = simcluster.Start(ctx, simcluster.Options{
 		BinDir: bins, NodesFile: filepath.Join(repoRoot, "hack", "simcluster", "nodes.yaml"),
 		PodReadyDelay: 2 * time.Second, CrashRestartInterval: 2 * time.Second,
@@ -133,7 +139,8 @@ func run(m *testing.M) int {
 	gatewayMetrics = fmt.Sprintf("http://127.0.0.1:%d/metrics", gatewayMetricsPort)
 	if err := os.WriteFile(cfg, []byte("apiVersion: config.privatellm.dev/v1alpha1\nkind: OperatorConfig\nstallGracePeriod: 5s\ngateway:\n  url: "+gatewayURL+"\n  metricsURLs: ["+gatewayMetrics+"]\n"+
 		"cost:\n  gpuHourly: {NVIDIA-L4: 0.70}\n  apis: [{name: reference, inputPerMTok: 3, outputPerMTok: 15}]\n  scrapeInterval: 1s\n  refreshInterval: 2s\n"+
-		"modelCache:\n  loaderImage: ghcr.io/privatellm/privatellm:e2e\n  classes:\n    default: {size: 1Gi, ttl: 10m, hubEndpoint: "+hub.URL()+"}\n"), 0o644); err != nil {
+		"modelCache:\n  loaderImage: ghcr.io/privatellm/privatellm:e2e\n  classes:\n    default: {size: 1Gi, ttl: 10m, hubEndpoint: "+hub.URL()+
+		", s3: {endpoint: "+s3.URL()+", pathStyle: true, credentialsSecret: s3-credentials}}\n"), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}

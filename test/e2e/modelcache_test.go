@@ -18,6 +18,7 @@ import (
 	v1 "github.com/privatellm/privatellm/api/v1alpha1"
 	"github.com/privatellm/privatellm/internal/cache"
 	"github.com/privatellm/privatellm/test/hubsim"
+	"github.com/privatellm/privatellm/test/s3sim"
 	"github.com/privatellm/privatellm/test/testutil"
 )
 
@@ -199,5 +200,58 @@ func TestModelCacheGatedWithoutToken(t *testing.T) {
 	}
 	if len(pods(t, ns, "gated")) != 0 {
 		t.Error("engine pods started without the cache")
+	}
+}
+
+// The S3 endpoint's access keys (the Secret s3-credentials of a namespace that uses it).
+const s3AccessKey, s3SecretKey = "e2e-access", "e2e-secret-key"
+
+// TestModelCacheFromS3: an s3:// folder (MinIO's role played by the S3 simulator, which checks every signature)
+// is downloaded once with the class's credentials, which only the download pod mounts, and vLLM loads it from the
+// cache's folder, offline.
+func TestModelCacheFromS3(t *testing.T) {
+	ns := namespace(t)
+	must(t)(kubectl("-n", ns, "create", "secret", "generic", "s3-credentials",
+		"--from-literal=AWS_ACCESS_KEY_ID="+s3AccessKey, "--from-literal=AWS_SECRET_ACCESS_KEY="+s3SecretKey))
+	bucket := "models-" + ns
+	s3.AddBucket(bucket, s3sim.BucketOptions{Readers: []string{s3AccessKey}})
+	for _, f := range hubsim.ModelFiles(hubsim.Config{Architecture: "TinyChatForCausalLM", Layers: 8, KVHeads: 4}, 2<<20) {
+		s3.PutObject(bucket, "tiny-chat/"+f.Path, f.Content, s3sim.ObjectOptions{ChecksumSHA256: true})
+	}
+	s3.PutObject(bucket, "tiny-chat-other/config.json", []byte("{}"), s3sim.ObjectOptions{}) // beside the folder, not in it
+	must(t)(kubectlStdin(strings.Replace(cachedModel("s3-chat", "x", false), "hf://x", "s3://"+bucket+"/tiny-chat", 1), "-n", ns, "apply", "-f", "-"))
+	l := waitFor(t, ns, "s3-chat", testutil.ReadyWith(1))
+	if l.Status.Cache == nil {
+		t.Fatal("status.cache is not set")
+	}
+	mc := &v1.ModelCache{}
+	if err := c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: l.Status.Cache.Name}, mc); err != nil {
+		t.Fatal(err)
+	}
+	if mc.Status.Path != "s3/"+bucket+"/tiny-chat" || mc.Status.Checkpoint == nil || mc.Status.Checkpoint.Architecture != "TinyChatForCausalLM" {
+		t.Errorf("cache path %q, checkpoint %+v", mc.Status.Path, mc.Status.Checkpoint)
+	}
+	dir, err := cluster.VolumePath(ns, mc.Status.ClaimName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "s3", bucket, "tiny-chat", "model.safetensors")); err != nil {
+		t.Errorf("the weights are not in the cache's folder: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "s3", bucket, "tiny-chat-other")); !os.IsNotExist(err) {
+		t.Errorf("a folder beside the model's was downloaded (err %v)", err)
+	}
+	for _, p := range pods(t, ns, "s3-chat") {
+		if got := p.Spec.Containers[0].Args[1]; got != "/mnt/model-cache/"+bucket+"/tiny-chat" {
+			t.Errorf("vLLM is given %q, want the cached folder", got)
+		}
+		for _, vol := range p.Spec.Volumes {
+			if vol.Secret != nil {
+				t.Errorf("the engine pod mounts the Secret %s", vol.Secret.SecretName)
+			}
+		}
+	}
+	if n := s3.Count("GET", "tiny-chat/model.safetensors"); n != 1 {
+		t.Errorf("the weights were fetched %d times, want 1", n)
 	}
 }
