@@ -161,6 +161,10 @@ demo-down: ## Stop the demo's operator and cluster.
 bench-loader: ## Loader benchmark: MB/s and CPU-s per GB against the local Hub simulator, cold and cached.
 	go run ./test/bench-loader $(BENCH_LOADER_ARGS)
 
+.PHONY: bench-cache
+bench-cache: k8s-bins ## Model cache benchmark: apply to Ready, cold (download first) vs cached, on the simulated cluster.
+	PRIVATELLM_K8S_BIN_DIR=$(K8S_BIN_DIR) go run ./test/bench-cache $(BENCH_CACHE_ARGS)
+
 .PHONY: bench-gateway
 bench-gateway: ## Gateway benchmark: added latency, requests/s on one core, memory per open stream (engine-sim backends).
 	go run ./test/bench-gateway $(BENCH_GATEWAY_ARGS)

@@ -188,6 +188,9 @@ type CheckpointStatus struct {
 	// WeightBytes is the weights' total size.
 	// +optional
 	WeightBytes int64 `json:"weightBytes,omitempty"`
+	// ModelFile is the GGUF file llama.cpp loads (-m), relative to the snapshot.
+	// +optional
+	ModelFile string `json:"modelFile,omitempty"`
 	// Files and Bytes count the whole snapshot.
 	// +optional
 	Files int32 `json:"files,omitempty"`

@@ -62,6 +62,13 @@ func (r *Reconciler) cachePhase(ctx context.Context, s *scope) outcome {
 			path = cache.Path(mc.Spec)
 		}
 		s.cache = &engine.CachedModel{Commit: mc.Status.Commit, Claim: claim, Path: path}
+		if ck := mc.Status.Checkpoint; ck != nil {
+			s.cache.File = ck.ModelFile
+		}
+		if f := engine.FactsOf(s.llm.Spec.EffectiveEngine()); f.CacheGGUF && s.cache.File == "" {
+			return stalled(servingv1alpha1.ReasonCacheNotReady, fmt.Sprintf("the model cache %s holds no GGUF file of %s at commit %s for %s to load: check spec.quantization against the repository's files",
+				mc.Name, s.llm.Spec.EffectiveQuantization(), shortCommit(mc.Status.Commit), f.Title))
+		}
 		s.checkpoint = mc.Status.Checkpoint
 		return done()
 	case meta.IsStatusConditionTrue(mc.Status.Conditions, servingv1alpha1.ConditionStalled):

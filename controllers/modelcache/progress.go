@@ -72,7 +72,7 @@ func (r *Reconciler) completed(mc *v1.ModelCache, pods []corev1.Pod, now time.Ti
 		return
 	}
 	mc.Status.Commit = rep.Commit
-	mc.Status.Checkpoint = cache.CheckpointStatus(rep.Checkpoint, rep.Files, rep.Bytes)
+	mc.Status.Checkpoint = cache.CheckpointStatus(rep.Checkpoint, rep.Files, rep.Bytes, rep.ModelFile)
 	speed := int64(0)
 	if rep.Seconds > 0 {
 		speed = int64(float64(rep.Downloaded) / rep.Seconds)

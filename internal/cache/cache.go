@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
@@ -82,8 +81,9 @@ func Want(llm *v1.LLMDeployment, cfg *config.ModelCacheConfig) (*v1.ModelCache, 
 		Revision:       spec.Model.Revision,
 		TokenSecretRef: spec.Model.TokenSecretRef.DeepCopy(),
 		ClassName:      class,
-		Files:          &v1.FileFilter{Include: slices.Clone(f.CacheFiles.Include), Exclude: slices.Clone(f.CacheFiles.Exclude)},
 	}
+	filter, _ := engine.CacheFilter(spec)
+	mcSpec.Files = &v1.FileFilter{Include: filter.Include, Exclude: filter.Exclude}
 	switch {
 	case src.Scheme == engine.SchemeS3:
 		mcSpec.Revision, mcSpec.TokenSecretRef = "", nil // the class's credentials, not a Hub token
@@ -187,14 +187,14 @@ func SizeText(n int64) string {
 }
 
 // CheckpointStatus is the status form of the checkpoint's facts.
-func CheckpointStatus(f *checkpoint.Facts, files int, total int64) *v1.CheckpointStatus {
+func CheckpointStatus(f *checkpoint.Facts, files int, total int64, modelFile string) *v1.CheckpointStatus {
 	if f == nil {
 		return nil
 	}
 	s := &v1.CheckpointStatus{Architecture: f.Architecture, Parameters: f.Parameters, Layers: f.Layers,
 		HiddenSize: f.HiddenSize, AttentionHeads: f.AttentionHeads, KVHeads: f.KVHeads, HeadDim: f.HeadDim,
 		ContextLength: f.ContextLength, TorchDtype: f.TorchDtype, Format: f.Format, WeightBytes: f.WeightBytes,
-		Files: int32(files), Bytes: total}
+		Files: int32(files), Bytes: total, ModelFile: modelFile}
 	if q := f.Quantization; q != nil {
 		s.QuantMethod, s.QuantBits = q.Method, q.Bits
 	}

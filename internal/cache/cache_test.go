@@ -2,6 +2,7 @@ package cache_test
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -67,8 +68,6 @@ func TestWantNone(t *testing.T) {
 		"by default, off, unknown class":   {llm: llm(withCache(v1.ModelCacheOptions{Enabled: ptr.To(false), ClassName: "nope"})), enabledByDefault: true},
 		"by default, a pvc:// model":       {llm: llm(func(l *v1.LLMDeployment) { l.Spec.Model.URI = "pvc://weights/llama" }), enabledByDefault: true},
 		"by default, an s3:// model":       {llm: llm(func(l *v1.LLMDeployment) { l.Spec.Model.URI = "s3://bucket/llama/8b" }), enabledByDefault: true},
-		"by default, a llama.cpp model":    {llm: llm(llamacpp), enabledByDefault: true},
-		"by default, llama.cpp, cache {}":  {llm: llm(func(l *v1.LLMDeployment) { llamacpp(l); l.Spec.Model.Cache = &v1.ModelCacheOptions{} }), enabledByDefault: true},
 		"by default, pvc://, a className": {llm: llm(func(l *v1.LLMDeployment) {
 			l.Spec.Model.URI = "pvc://w"
 			l.Spec.Model.Cache = &v1.ModelCacheOptions{ClassName: "big"}
@@ -120,10 +119,6 @@ func TestWantRefuses(t *testing.T) {
 				withCache(v1.ModelCacheOptions{Enabled: on})(l)
 			}),
 			want: []string{"no s3 endpoint", "s3://bucket/llama", "modelCache.classes.default.s3"},
-		},
-		"enabled for llama.cpp": {
-			llm:  llm(func(l *v1.LLMDeployment) { llamacpp(l); withCache(v1.ModelCacheOptions{Enabled: on})(l) }),
-			want: []string{"llama.cpp", "spec.model.cache.enabled: false"},
 		},
 		"an unknown class": {
 			llm:  llm(withCache(v1.ModelCacheOptions{Enabled: on, ClassName: "fast"})),
@@ -463,7 +458,7 @@ func TestSizeText(t *testing.T) {
 }
 
 func TestCheckpointStatusRoundTrip(t *testing.T) {
-	if cache.CheckpointStatus(nil, 3, 100) != nil {
+	if cache.CheckpointStatus(nil, 3, 100, "") != nil {
 		t.Error("CheckpointStatus(nil) must be nil")
 	}
 	for name, f := range map[string]checkpoint.Facts{
@@ -476,7 +471,7 @@ func TestCheckpointStatusRoundTrip(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			// ModelType is left out: the status has no field for it.
-			s := cache.CheckpointStatus(&f, 9, 16_000_000_000)
+			s := cache.CheckpointStatus(&f, 9, 16_000_000_000, "")
 			if s.Files != 9 || s.Bytes != 16_000_000_000 {
 				t.Errorf("files %d bytes %d, want 9 and 16000000000", s.Files, s.Bytes)
 			}
@@ -541,5 +536,21 @@ func TestWantS3(t *testing.T) {
 	l.Spec.Model.Cache = nil // the default class has no s3 endpoint
 	if mc, err := cache.Want(l, cfg); mc != nil || err != nil {
 		t.Errorf("under the default, with a class without s3: Want = %v, %v; want nil, nil", mc, err)
+	}
+}
+
+// TestWantGGUF: a llama.cpp model's cache holds the GGUF files of its quantization only, by default as when asked.
+func TestWantGGUF(t *testing.T) {
+	for name, l := range map[string]*v1.LLMDeployment{
+		"by default": llm(llamacpp),
+		"enabled":    llm(func(l *v1.LLMDeployment) { llamacpp(l); withCache(v1.ModelCacheOptions{Enabled: ptr.To(true)})(l) }),
+	} {
+		mc, err := cache.Want(l, modelCache(t, true, ""))
+		if err != nil || mc == nil {
+			t.Fatalf("%s: Want = %v, %v", name, mc, err)
+		}
+		if mc.Spec.Files == nil || !slices.Equal(mc.Spec.Files.Include, []string{"*[Qq]4_[Kk]_[Mm]*.gguf"}) {
+			t.Errorf("%s: files %+v", name, mc.Spec.Files)
+		}
 	}
 }

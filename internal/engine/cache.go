@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+
+	v1 "github.com/privatellm/privatellm/api/v1alpha1"
 )
 
 // Where the model cache's volume is mounted in an engine container (docs/model-cache.md): its hub/ folder, the
@@ -24,6 +26,13 @@ type CachedModel struct {
 	// Path is the model's folder on the claim: "hub" (the Hugging Face cache, mounted at ModelCacheDir) or
 	// s3/<bucket>/<folder> (its s3/ folder is mounted at ModelCacheDir, and the engine loads the model's folder).
 	Path string
+	// File is the GGUF file of the snapshot an engine that loads one file is given (Facts.CacheGGUF).
+	File string
+}
+
+// SnapshotFile is where a file of an hf:// repository's cached snapshot is in the engine container.
+func (c *CachedModel) SnapshotFile(repo string) string {
+	return ModelCacheDir + "/models--" + strings.ReplaceAll(repo, "/", "--") + "/snapshots/" + c.Commit + "/" + c.File
 }
 
 // SubPath is the claim's folder mounted read-only at ModelCacheDir.
@@ -67,7 +76,35 @@ var safetensorsFiles = FileFilter{Exclude: []string{
 }}
 
 // UsesCache says whether the engine can load from the model cache.
-func (f Facts) UsesCache() bool { return f.CacheFiles != nil }
+func (f Facts) UsesCache() bool { return f.CacheFiles != nil || f.CacheGGUF }
+
+// CacheFilter is the files of an hf:// repository a ModelCache downloads for the spec's engine: its CacheFiles,
+// or, for an engine that loads one GGUF file, the GGUF files of spec.quantization's type (matched without regard
+// to case, as llama.cpp's -hf matches them). ok is false when the engine cannot load from the cache.
+func CacheFilter(spec *v1.LLMDeploymentSpec) (FileFilter, bool) {
+	f := FactsOf(spec.EffectiveEngine())
+	switch {
+	case f.CacheFiles != nil:
+		return FileFilter{Include: slices.Clone(f.CacheFiles.Include), Exclude: slices.Clone(f.CacheFiles.Exclude)}, true
+	case f.CacheGGUF:
+		return FileFilter{Include: []string{"*" + anyCase(string(spec.EffectiveQuantization())) + "*.gguf"}}, true
+	}
+	return FileFilter{}, false
+}
+
+// anyCase is a glob that matches s in any case: "Q4_K_M" → "[Qq]4_[Kk]_[Mm]".
+func anyCase(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		lo, up := strings.ToLower(string(r)), strings.ToUpper(string(r))
+		if lo == up {
+			b.WriteRune(r)
+			continue
+		}
+		b.WriteString("[" + up + lo + "]")
+	}
+	return b.String()
+}
 
 // revision is the revision the engine loads: the cache's commit, else spec.model.revision.
 func (in Input) revision() string {

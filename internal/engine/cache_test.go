@@ -17,7 +17,7 @@ const commit = "0123456789abcdef0123456789abcdef01234567"
 var cached = &engine.CachedModel{Commit: commit, Claim: "c"}
 
 // cacheEngines are the engines that load from the model cache.
-var cacheEngines = []v1.EngineName{"vllm", "tgi", "sglang"}
+var cacheEngines = []v1.EngineName{"vllm", "tgi", "sglang", "llamacpp"}
 
 func TestUsesCache(t *testing.T) {
 	for _, name := range engine.Names() {
@@ -25,7 +25,7 @@ func TestUsesCache(t *testing.T) {
 		if want := slices.Contains(cacheEngines, name); f.UsesCache() != want {
 			t.Errorf("%s: UsesCache = %v, want %v", name, f.UsesCache(), want)
 		}
-		if !f.UsesCache() {
+		if !f.UsesCache() || f.CacheGGUF {
 			continue
 		}
 		// The transformers engines load the root's safetensors: Meta's original/ copy and GGUF files are not theirs.
@@ -69,6 +69,9 @@ func flagValues(args []string, flag string) []string {
 
 func TestCachedPlan(t *testing.T) {
 	for _, name := range cacheEngines {
+		if engine.FactsOf(name).CacheGGUF {
+			continue // TestCachedGGUF
+		}
 		for _, revision := range []string{"", "v1.0"} {
 			t.Run(string(name)+"/revision="+revision, func(t *testing.T) {
 				l := llm(on(name, func(l *v1.LLMDeployment) {
@@ -191,7 +194,6 @@ func TestForCachedRefuses(t *testing.T) {
 		mut  func(*v1.LLMDeployment)
 		want string
 	}{
-		"llama.cpp":      {on("llamacpp", nil), "llama.cpp"},
 		"vllm, a pvc://": {func(l *v1.LLMDeployment) { l.Spec.Model.URI = "pvc://weights/llama" }, "pvc://weights/llama"},
 		"tgi, a pvc://":  {on("tgi", func(l *v1.LLMDeployment) { l.Spec.Model.URI = "pvc://weights" }), "pvc://weights"},
 		"vllm, a gs://":  {func(l *v1.LLMDeployment) { l.Spec.Model.URI = "gs://bucket/llama" }, "gs://bucket/llama"},
@@ -279,5 +281,26 @@ func TestCachedS3Folder(t *testing.T) {
 	}
 	if got := plan.Cache.SubPath(); got != "s3" {
 		t.Errorf("mounted sub path %q, want s3", got)
+	}
+}
+
+// TestCachedGGUF: llama.cpp is given the cached snapshot's GGUF file by path, and the cache downloads only the
+// files of spec.quantization's type.
+func TestCachedGGUF(t *testing.T) {
+	l := llm(on("llamacpp", func(l *v1.LLMDeployment) { l.Spec.Quantization = "Q4_K_M" }))
+	plan, err := engine.ForCached(l, images, &engine.CachedModel{Commit: commit, Claim: "c", File: "sub/model.Q4_K_M-00001-of-00002.gguf"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "/mnt/model-cache/models--org--model/snapshots/" + commit + "/sub/model.Q4_K_M-00001-of-00002.gguf"
+	if i := slices.Index(plan.Args, "-m"); i < 0 || plan.Args[i+1] != want || slices.Contains(plan.Args, "-hf") {
+		t.Errorf("args %v, want -m %s and no -hf", plan.Args, want)
+	}
+	if env := envOf(t, plan.Env); env["HF_HUB_OFFLINE"] != "1" || env["HF_TOKEN"] != "" {
+		t.Errorf("env %v, want offline without a token", env)
+	}
+	f, ok := engine.CacheFilter(&l.Spec)
+	if !ok || !slices.Equal(f.Include, []string{"*[Qq]4_[Kk]_[Mm]*.gguf"}) || len(f.Exclude) != 0 {
+		t.Errorf("CacheFilter = %+v, %v", f, ok)
 	}
 }

@@ -78,6 +78,9 @@ type Facts struct {
 	// CacheFiles are the files of an hf:// repository the engine loads, which a ModelCache downloads; nil when the
 	// engine cannot load from the model cache.
 	CacheFiles *FileFilter
+	// CacheGGUF says the engine loads one GGUF file of an hf:// repository: a ModelCache downloads the files of
+	// spec.quantization's type only, and the engine is given the file (CachedModel.File).
+	CacheGGUF bool
 	// Quantizations are the spec.quantization values the engine accepts, "none" first.
 	Quantizations []Quantization
 	// QuantizationOption is the option that takes their OnLoadFlag values, e.g. "--quantization" ("" for none).

@@ -36,6 +36,7 @@ var llamacppFacts = Facts{
 	CPUImage:        "ghcr.io/ggml-org/llama.cpp:server-b8914",
 	Schemes:         []Scheme{SchemeHF, SchemePVC},
 	ModelFileSuffix: ".gguf",
+	CacheGGUF:       true,
 	// Bits per weight of the common GGUF types, as measured on Llama-3.1-8B (tools/quantize/README.md; the
 	// embedding and output tensors are kept at higher precision). Q4_0 and BF16 are not listed there: their block
 	// size plus the same overhead as Q4_K_S, and 16.
@@ -69,14 +70,19 @@ func (llamacpp) Facts() Facts { return llamacppFacts }
 // Plan is `llama-server [user args] [managed options]`. llama.cpp takes each value as its own argument (it refuses
 // --flag=value: "error: invalid argument") and keeps the last one given, so the managed options come last. An
 // hf:// model is `-hf <repo>:<quantization>`, which picks the repository's GGUF file of that type (matched case
-// insensitively on the file name); a pvc:// model is the file itself. -c is the context every request may use:
+// insensitively on the file name); from the model cache, it is the downloaded file's path; a pvc:// model is the
+// file itself. -c is the context every request may use:
 // the server's default of 4 slots shares one unified KV cache of that size.
 func (llamacpp) Plan(in Input) Plan {
 	llm, src, spec := in.LLM, in.Model, &in.LLM.Spec
 	args := append([]string{}, spec.Engine.Args...)
-	if src.Scheme == SchemeHF {
+	switch {
+	case src.Scheme == SchemeHF && in.Cache != nil:
+		// The verified file in the cache, by path: nothing to resolve, nothing to download.
+		args = append(args, "-m", in.Cache.SnapshotFile(src.Repo))
+	case src.Scheme == SchemeHF:
 		args = append(args, "-hf", src.Location()+":"+string(spec.EffectiveQuantization()))
-	} else {
+	default:
 		args = append(args, "-m", src.Location())
 	}
 	args = append(args,
@@ -97,7 +103,7 @@ func (llamacpp) Plan(in Input) Plan {
 		args = append(args, "--n-gpu-layers", "999")
 	}
 
-	e := commonEnv(llm, false)
+	e := withCache(in, commonEnv(llm, false))
 	e = append(e, userEnv(llm)...)
 
 	return Plan{

@@ -1,6 +1,8 @@
 package loader
 
 import (
+	"slices"
+	"strings"
 	"errors"
 	"fmt"
 	"os"
@@ -14,6 +16,7 @@ import (
 // config.json (GGUF) still gets the weights' format and size; a config.json that cannot be parsed is noted in the
 // message and leaves the checkpoint out, since the download itself is good and the engine will judge the config.
 func inspect(r Report, dir string, files []checkpoint.File) Report {
+	r.ModelFile = ggufFile(files)
 	raw, err := os.ReadFile(filepath.Join(dir, "config.json"))
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -31,4 +34,20 @@ func inspect(r Report, dir string, files []checkpoint.File) Report {
 		r.Checkpoint = &facts
 	}
 	return r
+}
+
+// ggufFile is the GGUF file llama.cpp loads of a file list: the first in path order, which for a split model is
+// its first part (llama.cpp finds the others next to it); "" without one.
+func ggufFile(files []checkpoint.File) string {
+	var ggufs []string
+	for _, f := range files {
+		if strings.HasSuffix(strings.ToLower(f.Path), ".gguf") {
+			ggufs = append(ggufs, f.Path)
+		}
+	}
+	slices.Sort(ggufs)
+	if len(ggufs) == 0 {
+		return ""
+	}
+	return ggufs[0]
 }

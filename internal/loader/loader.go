@@ -50,6 +50,9 @@ type Report struct {
 	Seconds float64 `json:"seconds,omitempty"`
 	// Checkpoint is what config.json and the file list say of the model; nil without a config.json (GGUF).
 	Checkpoint *checkpoint.Facts `json:"checkpoint,omitempty"`
+	// ModelFile is the GGUF file an engine that loads one file is given (llama.cpp's -m): the only .gguf of the
+	// snapshot, or the first part of a split one ("…-00001-of-00003.gguf"); empty without GGUF files.
+	ModelFile string `json:"modelFile,omitempty"`
 	// Reason and Message say why the download failed (hub.Reason values, or DownloadFailed); empty on success.
 	Reason  string `json:"reason,omitempty"`
 	Message string `json:"message,omitempty"`

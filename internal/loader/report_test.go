@@ -60,3 +60,24 @@ func TestExitCodes(t *testing.T) {
 		t.Errorf("an untyped error: %+v", r)
 	}
 }
+
+// TestGGUFFile: llama.cpp is given the only GGUF file, or the first part of a split one.
+func TestGGUFFile(t *testing.T) {
+	for _, tc := range []struct {
+		files []string
+		want  string
+	}{
+		{[]string{"README.md", "config.json"}, ""},
+		{[]string{"README.md", "m.Q4_K_M.gguf"}, "m.Q4_K_M.gguf"},
+		{[]string{"q4/m-Q4_K_M-00002-of-00002.gguf", "q4/m-Q4_K_M-00001-of-00002.gguf"}, "q4/m-Q4_K_M-00001-of-00002.gguf"},
+		{[]string{"M.GGUF"}, "M.GGUF"},
+	} {
+		files := make([]checkpoint.File, len(tc.files))
+		for i, p := range tc.files {
+			files[i] = checkpoint.File{Path: p, Size: 1}
+		}
+		if got := ggufFile(files); got != tc.want {
+			t.Errorf("ggufFile(%v) = %q, want %q", tc.files, got, tc.want)
+		}
+	}
+}

@@ -255,3 +255,50 @@ func TestModelCacheFromS3(t *testing.T) {
 		t.Errorf("the weights were fetched %d times, want 1", n)
 	}
 }
+
+// TestModelCacheGGUF: for llama.cpp, the cache downloads only the GGUF file of spec.quantization's type, and the
+// engine is given that file's path in the verified snapshot (-m), offline.
+func TestModelCacheGGUF(t *testing.T) {
+	ns := namespace(t)
+	repoID := "acme/tiny-chat-GGUF-" + ns
+	q4 := hubsim.LFSFile("tiny-chat.Q4_K_M.gguf", hubsim.Filler("q4", 2<<20))
+	q8 := hubsim.LFSFile("tiny-chat.Q8_0.gguf", hubsim.Filler("q8", 3<<20))
+	repo := hub.AddRepo(repoID, hubsim.RepoOptions{Files: []hubsim.File{hubsim.Text("README.md", "# GGUF\n"), q4, q8}})
+	must(t)(kubectlStdin(fmt.Sprintf(`apiVersion: serving.privatellm.dev/v1alpha1
+kind: LLMDeployment
+metadata:
+  name: gguf
+spec:
+  model:
+    uri: hf://%s
+    cache: {enabled: true}
+  engine: {name: llamacpp}
+  quantization: Q4_K_M
+  gpu: {count: 0}
+  resources: {requests: {cpu: "2", memory: 4Gi}}
+`, repoID), "-n", ns, "apply", "-f", "-"))
+	l := waitFor(t, ns, "gguf", testutil.ReadyWith(1))
+	want := "/mnt/model-cache/models--" + strings.ReplaceAll(repoID, "/", "--") + "/snapshots/" + repo.Commit + "/tiny-chat.Q4_K_M.gguf"
+	for _, p := range pods(t, ns, "gguf") {
+		args := p.Spec.Containers[0].Args
+		if i := slices.Index(args, "-m"); i < 0 || i+1 >= len(args) || args[i+1] != want {
+			t.Errorf("llama.cpp args %v, want -m %s", args, want)
+		}
+		if slices.Contains(args, "-hf") {
+			t.Errorf("llama.cpp is still told to download: %v", args)
+		}
+	}
+	if n := cdnGets(q4.SHA256()); n != 1 {
+		t.Errorf("the Q4_K_M file was downloaded %d times, want 1", n)
+	}
+	if n := cdnGets(q8.SHA256()); n != 0 {
+		t.Errorf("the Q8_0 file was downloaded %d times: only spec.quantization's type is needed", n)
+	}
+	mc := &v1.ModelCache{}
+	if err := c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: l.Status.Cache.Name}, mc); err != nil {
+		t.Fatal(err)
+	}
+	if mc.Status.Checkpoint == nil || mc.Status.Checkpoint.ModelFile != "tiny-chat.Q4_K_M.gguf" || mc.Status.Checkpoint.Format != "gguf" {
+		t.Errorf("checkpoint %+v", mc.Status.Checkpoint)
+	}
+}
