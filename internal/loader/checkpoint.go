@@ -1,12 +1,12 @@
 package loader
 
 import (
-	"slices"
-	"strings"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/privatellm/privatellm/internal/checkpoint"
 )
