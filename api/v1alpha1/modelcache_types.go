@@ -69,8 +69,6 @@ const (
 	ReasonDownloading = "Downloading"
 	// ReasonCached: every file of the snapshot is on the volume, verified (Ready).
 	ReasonCached = "Cached"
-	// ReasonVolumePending: the cache's volume is not bound yet.
-	ReasonVolumePending = "VolumePending"
 	// ReasonCacheClassNotFound: the cache names a class the operator configuration does not have.
 	ReasonCacheClassNotFound = "CacheClassNotFound"
 	// ReasonCacheFailed: the download failed without a typed reason (the loader's report is missing).

@@ -50,9 +50,8 @@ func (r *Reconciler) cachePhase(ctx context.Context, s *scope) outcome {
 	s.modelCache = mc
 	ready := meta.FindStatusCondition(mc.Status.Conditions, servingv1alpha1.ConditionReady)
 	switch {
-	case mc.DeletionTimestamp != nil:
-		return pending(servingv1alpha1.ReasonDownloading, "the model cache "+mc.Name+" is being deleted; a new one is created once it is gone").retryAfter(cacheRecheck)
 	case ready != nil && ready.Status == "True" && mc.Status.Commit != "":
+		// Also while it is being deleted: its users hold it (the finalizer) and keep serving from it.
 		claim := mc.Status.ClaimName
 		if claim == "" {
 			claim = mc.Name
@@ -71,6 +70,8 @@ func (r *Reconciler) cachePhase(ctx context.Context, s *scope) outcome {
 		}
 		s.checkpoint = mc.Status.Checkpoint
 		return done()
+	case mc.DeletionTimestamp != nil:
+		return pending(servingv1alpha1.ReasonDownloading, "the model cache "+mc.Name+" is being deleted; a new one is created once it is gone").retryAfter(cacheRecheck)
 	case meta.IsStatusConditionTrue(mc.Status.Conditions, servingv1alpha1.ConditionStalled):
 		c := meta.FindStatusCondition(mc.Status.Conditions, servingv1alpha1.ConditionStalled)
 		return stalled(servingv1alpha1.ReasonCacheNotReady, fmt.Sprintf("the model cache %s cannot download %s: %s: %s", mc.Name, mc.Spec.Source, c.Reason, c.Message))

@@ -90,7 +90,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 // reconcile is one pass over a live cache; it changes mc.Status only.
 func (r *Reconciler) reconcile(ctx context.Context, mc *v1.ModelCache, users []string, now time.Time) (ctrl.Result, error) {
 	mc.Status.ObservedGeneration = mc.Generation
-	requeue := setUsers(mc, users, now)
+	setUsers(mc, users, now)
+	var requeue time.Duration
 	if ttl, ok := r.ttl(mc); ok && mc.Status.UnusedSince != nil {
 		left := mc.Status.UnusedSince.Add(ttl).Sub(now)
 		if left <= 0 {

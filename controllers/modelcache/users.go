@@ -50,9 +50,8 @@ func (r *Reconciler) users(ctx context.Context, mc *v1.ModelCache) ([]string, er
 	return out, nil
 }
 
-// setUsers records the users, and since when there are none (the TTL counts from then). It returns nothing to
-// wait for: the TTL's own requeue is the caller's.
-func setUsers(mc *v1.ModelCache, users []string, now time.Time) time.Duration {
+// setUsers records the users, and since when there are none (the TTL counts from then).
+func setUsers(mc *v1.ModelCache, users []string, now time.Time) {
 	if len(users) > 256 {
 		users = users[:256]
 	}
@@ -64,5 +63,4 @@ func setUsers(mc *v1.ModelCache, users []string, now time.Time) time.Duration {
 		t := metav1.NewTime(now.Truncate(time.Second))
 		mc.Status.UnusedSince = &t
 	}
-	return 0
 }
