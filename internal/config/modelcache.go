@@ -54,6 +54,12 @@ type CacheClass struct {
 	// S3 is where s3:// models come from: the endpoint and the credentials' Secret; nil, the class does not
 	// download s3:// models.
 	S3 *S3Source `json:"s3,omitempty"`
+	// NodeSelector and Tolerations place the download pods. Unset, they run wherever the scheduler finds room,
+	// which on a cluster of tainted GPU nodes is none of them: add the GPU taint's toleration then. A node-local
+	// class (ReadWriteOnce) binds its volume to the node the download ran on, so its download pods must run where
+	// the models' replicas can: select the GPU nodes and tolerate their taint.
+	NodeSelector map[string]string   `json:"nodeSelector,omitempty"`
+	Tolerations  []corev1.Toleration `json:"tolerations,omitempty"`
 	// BackoffLimit is how many times a download that failed for a reason a retry may fix (rate limit, server
 	// error, cut transfer) is retried. Default 4.
 	BackoffLimit *int32 `json:"backoffLimit,omitempty"`

@@ -173,6 +173,8 @@ func CacheJob(mc *servingv1alpha1.ModelCache, class config.CacheClass, image str
 					EnableServiceLinks:           ptr.To(false),
 					AutomountServiceAccountToken: ptr.To(false),
 					SecurityContext:              podSecurity(loaderPlan),
+					NodeSelector:                 copyMap(class.NodeSelector),
+					Tolerations:                  append([]corev1.Toleration(nil), class.Tolerations...),
 				},
 			},
 		},

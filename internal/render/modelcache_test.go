@@ -540,3 +540,15 @@ func TestCacheJobS3(t *testing.T) {
 		t.Errorf("credentials mount %+v, want read-only", m)
 	}
 }
+
+// TestCacheJobPlacement: the class places the download pods (a node-local class must download on a GPU node).
+func TestCacheJobPlacement(t *testing.T) {
+	class := cacheClass(t, "{nodeSelector: {nvidia.com/gpu.product: NVIDIA-L4}, tolerations: [{key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}]}")
+	spec := render.CacheJob(modelCache(nil), class, loaderImg).Spec.Template.Spec
+	if spec.NodeSelector["nvidia.com/gpu.product"] != "NVIDIA-L4" || len(spec.Tolerations) != 1 || spec.Tolerations[0].Key != "nvidia.com/gpu" {
+		t.Errorf("nodeSelector %v, tolerations %v", spec.NodeSelector, spec.Tolerations)
+	}
+	if spec := render.CacheJob(modelCache(nil), cacheClass(t, "{}"), loaderImg).Spec.Template.Spec; spec.NodeSelector != nil || spec.Tolerations != nil {
+		t.Errorf("a class without placement places the pods: %v, %v", spec.NodeSelector, spec.Tolerations)
+	}
+}
