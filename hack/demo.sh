@@ -164,6 +164,7 @@ The simulated GPU cluster, the operator and the gateway keep running. Try them w
   kubectl -n $ns get llmd -o wide
   kubectl privatellm cost -n $ns          # what each model cost next to the APIs (bin/kubectl-privatellm)
   kubectl privatellm status -n $ns        # what each model waits for
+  kubectl -n $ns get modelcaches -o wide  # the model cache: source, commit, progress, users
   curl -s \$GATEWAY_URL/chat/completions -H "Authorization: Bearer \$API_KEY" -H 'Content-Type: application/json' \\
     -d '{"model":"llama-3.1-8b-instruct","messages":[{"role":"user","content":"Hello"}],"stream":true}'
 

@@ -155,6 +155,20 @@ func TestWebhookAgainstAPIServer(t *testing.T) {
 		}
 	})
 
+	t.Run("a model cache the operator has no configuration for is refused", func(t *testing.T) {
+		cached := newLLM(ns, "cached", llm(llama8q, products(small), quant(v1.QuantizationAWQ), maxLen(8192)))
+		cached.Spec.Model.Cache = &v1.ModelCacheOptions{Enabled: ptr.To(true)}
+		err := c.Create(ctx, cached, client.DryRunAll)
+		if !apierrors.IsInvalid(err) {
+			t.Fatalf("want an Invalid error, got %v", err)
+		}
+		for _, want := range []string{"spec.model.cache", "has no modelCache section", "ask the platform team"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("message %q\n does not contain %q", err.Error(), want)
+			}
+		}
+	})
+
 	t.Run("a spec that fits is accepted without warnings", func(t *testing.T) {
 		warnings.take()
 		good := newLLM(ns, "llama-8b", llm(llama8q, products(small), quant(v1.QuantizationAWQ), maxLen(8192)))
