@@ -49,6 +49,8 @@ type Reconciler struct {
 	applier *apply.Applier
 	// coldStarts observes the pods' cold starts once each (startup.go).
 	coldStarts *coldStarts
+	// imagePulls reads the kubelet's Pulled events for the startup timeline (startup.go).
+	imagePulls *imagePulls
 	// inferencePools is true when the config asks for InferencePools and their CRD is installed (SetupWithManager).
 	inferencePools bool
 }
@@ -64,6 +66,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=serving.privatellm.dev,resources=modelcaches,verbs=get;list;watch;create
 // +kubebuilder:rbac:groups="",resources=nodes,verbs=list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups="",resources=events,verbs=list
 
 // Reconcile brings one LLMDeployment's children to its spec and reports what it observes, in the phases of
 // phases.go.
@@ -76,6 +79,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 			r.applier.Forget("NetworkPolicy", req.Namespace, req.Name)
 			r.applier.Forget(render.InferencePoolGVK.Kind, req.Namespace, req.Name)
 			r.coldStarts.forget(req.NamespacedName)
+			r.imagePulls.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -238,7 +242,7 @@ func (r *Reconciler) reportPhase(ctx context.Context, s *scope) outcome {
 	setFitStatus(llm, s.checkpoint)
 	setQuantizationStatus(llm, s.cache, s.checkpoint)
 	setReplicaStatus(llm, w)
-	llm.Status.Startup = startupTimeline(llm, s.pods, s.modelCache, s.now)
+	llm.Status.Startup = startupTimeline(llm, s.pods, s.modelCache, s.now, r.imagePulls.lookup(ctx, llm, s.pods))
 	r.coldStarts.observe(llm, s.pods)
 	llm.Status.ObservedGeneration = llm.Generation
 	ctrl.LoggerFrom(ctx).V(1).Info("Reconciled", "ready", a.Ready, "stalled", a.Stalled, "reason", a.Reason)
@@ -320,6 +324,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.APIReader == nil {
 		r.APIReader = mgr.GetAPIReader()
 	}
+	r.imagePulls = newImagePulls(r.APIReader)
 	if err := registerMetrics(mgr.GetCache()); err != nil {
 		return fmt.Errorf("registering metrics: %w", err)
 	}

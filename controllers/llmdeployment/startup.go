@@ -1,6 +1,7 @@
 package llmdeployment
 
 import (
+	"context"
 	"slices"
 	"sync"
 	"time"
@@ -9,6 +10,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	servingv1alpha1 "github.com/privatellm/privatellm/api/v1alpha1"
 )
@@ -19,6 +22,7 @@ const (
 	StepDownloadFinished = "DownloadFinished"
 	StepPodCreated       = "PodCreated"
 	StepScheduled        = "Scheduled"
+	StepImagePulled      = "ImagePulled"
 	StepContainerStarted = "ContainerStarted"
 	StepModelServed      = "ModelServed"
 )
@@ -31,10 +35,12 @@ var coldStartSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 	Buckets: []float64{10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200},
 }, modelLabels)
 
-// startupTimeline is the timeline of the slowest of the current pods at now: the one that took longest to serve
+// startupTimeline is the timeline of the slowest of the current pods at now (pulled, when given, is when the
+// kubelet reported the engine's image pulled): the one that took longest to serve
 // its model, or has waited longest without serving it yet. The model cache's download is in it when it finished
 // after the LLMDeployment was created (the pods waited for it). Nil without pods.
-func startupTimeline(llm *servingv1alpha1.LLMDeployment, pods []corev1.Pod, mc *servingv1alpha1.ModelCache, now time.Time) *servingv1alpha1.StartupTimeline {
+func startupTimeline(llm *servingv1alpha1.LLMDeployment, pods []corev1.Pod, mc *servingv1alpha1.ModelCache, now time.Time,
+	pulled func(*corev1.Pod) (time.Time, bool)) *servingv1alpha1.StartupTimeline {
 	var slowest *corev1.Pod
 	var slowestTook time.Duration
 	for i := range pods {
@@ -64,6 +70,11 @@ func startupTimeline(llm *servingv1alpha1.LLMDeployment, pods []corev1.Pod, mc *
 	for _, c := range p.Status.Conditions {
 		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionTrue {
 			steps = append(steps, step{StepScheduled, c.LastTransitionTime.Time})
+		}
+	}
+	if pulled != nil {
+		if t, ok := pulled(p); ok {
+			steps = append(steps, step{StepImagePulled, t})
 		}
 	}
 	if t, ok := containerStarted(p); ok {
@@ -169,4 +180,90 @@ func (c *coldStarts) forget(key types.NamespacedName) {
 	defer c.mu.Unlock()
 	delete(c.observed, key)
 	coldStartSeconds.DeleteLabelValues(key.Namespace, key.Name)
+}
+
+// imagePulls remembers when each serving pod's image was pulled, from the kubelet's Pulled event, read once per
+// pod (when it first serves; a pod that is still loading is looked at again once it serves) through reader, the
+// API server: the manager caches no Events. A pod without one (the image was already on the node, or the event
+// expired) is remembered as none.
+type imagePulls struct {
+	mu     sync.Mutex
+	reader client.Reader
+	byLLM  map[types.NamespacedName]map[types.UID]time.Time
+}
+
+func newImagePulls(reader client.Reader) *imagePulls {
+	return &imagePulls{reader: reader, byLLM: map[types.NamespacedName]map[types.UID]time.Time{}}
+}
+
+// lookup returns the lookup function of one pass over an LLMDeployment's current pods, and forgets pods that are
+// gone.
+func (ip *imagePulls) lookup(ctx context.Context, llm *servingv1alpha1.LLMDeployment, pods []corev1.Pod) func(*corev1.Pod) (time.Time, bool) {
+	if ip == nil || ip.reader == nil {
+		return nil
+	}
+	key := types.NamespacedName{Namespace: llm.Namespace, Name: llm.Name}
+	ip.mu.Lock()
+	known := ip.byLLM[key]
+	kept := make(map[types.UID]time.Time, len(pods))
+	for i := range pods {
+		if t, ok := known[pods[i].UID]; ok {
+			kept[pods[i].UID] = t
+		}
+	}
+	ip.byLLM[key] = kept
+	ip.mu.Unlock()
+	return func(p *corev1.Pod) (time.Time, bool) {
+		ip.mu.Lock()
+		t, ok := ip.byLLM[key][p.UID]
+		ip.mu.Unlock()
+		if ok {
+			return t, !t.IsZero()
+		}
+		if _, serving := servedAt(p); !serving {
+			return time.Time{}, false
+		}
+		t = ip.read(ctx, p)
+		ip.mu.Lock()
+		if m := ip.byLLM[key]; m != nil {
+			m[p.UID] = t
+		}
+		ip.mu.Unlock()
+		return t, !t.IsZero()
+	}
+}
+
+// read finds the pod's last Pulled event.
+func (ip *imagePulls) read(ctx context.Context, p *corev1.Pod) time.Time {
+	list := &corev1.EventList{}
+	if err := ip.reader.List(ctx, list, client.InNamespace(p.Namespace), client.MatchingFields{
+		"involvedObject.uid": string(p.UID), "reason": "Pulled",
+	}); err != nil {
+		ctrl.LoggerFrom(ctx).V(1).Info("Reading the pod's Pulled event failed", "pod", p.Name, "error", err.Error())
+		return time.Time{}
+	}
+	var last time.Time
+	for _, e := range list.Items {
+		t := e.LastTimestamp.Time
+		if t.IsZero() {
+			t = e.EventTime.Time
+		}
+		if t.IsZero() {
+			t = e.FirstTimestamp.Time
+		}
+		if t.After(last) {
+			last = t
+		}
+	}
+	return last
+}
+
+// forget drops a deleted LLMDeployment's pods.
+func (ip *imagePulls) forget(key types.NamespacedName) {
+	if ip == nil {
+		return
+	}
+	ip.mu.Lock()
+	defer ip.mu.Unlock()
+	delete(ip.byLLM, key)
 }
