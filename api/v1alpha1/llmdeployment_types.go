@@ -66,7 +66,7 @@ const (
 // +kubebuilder:validation:XValidation:rule="!has(self.resources) || !has(self.resources.limits) || !(self.gpu.resourceName in self.resources.limits)",message="do not set the GPU resource in resources.limits: the operator requests gpu.count GPUs per replica",fieldPath=".resources.limits"
 // +kubebuilder:validation:XValidation:rule="!has(self.resources) || !has(self.resources.requests) || !(self.gpu.resourceName in self.resources.requests)",message="do not set the GPU resource in resources.requests: the operator requests gpu.count GPUs per replica",fieldPath=".resources.requests"
 // +kubebuilder:validation:XValidation:rule="!has(self.shmSize) || !has(self.resources) || !has(self.resources.limits) || !('memory' in self.resources.limits) || quantity(string(self.shmSize)).compareTo(quantity(string(self.resources.limits['memory']))) <= 0",message="shmSize counts against the container's memory: it must not exceed resources.limits.memory",fieldPath=".shmSize"
-// +kubebuilder:validation:XValidation:rule="!has(self.model.cache) || !has(self.model.cache.enabled) || !self.model.cache.enabled || (self.model.uri.startsWith('hf://') || self.model.uri.startsWith('s3://'))",message="model.cache downloads hf:// and s3:// models: a pvc:// model is already on a volume, and gs:// is loaded by the engine",fieldPath=".model.cache"
+// +kubebuilder:validation:XValidation:rule="!has(self.model.cache) || !has(self.model.cache.enabled) || !self.model.cache.enabled || !self.model.uri.startsWith('gs://')",message="model.cache holds hf:// and s3:// models and checks pvc:// ones; gs:// is loaded by the engine",fieldPath=".model.cache"
 type LLMDeploymentSpec struct {
 	// Model says which model to serve and where its weights come from.
 	Model ModelSpec `json:"model"`
@@ -340,7 +340,8 @@ type ModelSpec struct {
 
 	// Cache downloads the weights once, verified, into a ModelCache that every LLMDeployment of the namespace with
 	// the same model, revision and files shares; the engine pods then mount it read-only and start offline, with
-	// no token. Unset, the operator configuration's modelCache.enabledByDefault decides. hf:// and s3:// models.
+	// no token. A pvc:// model is not copied: the loader checks it (config.json and weights) and reads its
+	// checkpoint before the engine starts. Unset, the operator configuration's modelCache.enabledByDefault decides.
 	// +optional
 	Cache *ModelCacheOptions `json:"cache,omitempty"`
 }

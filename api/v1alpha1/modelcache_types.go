@@ -13,10 +13,12 @@ import (
 //
 // +kubebuilder:validation:XValidation:rule="self == oldSelf",message="a ModelCache's spec does not change: a different model, revision or file filter is another ModelCache"
 type ModelCacheSpec struct {
-	// Source is the model's URI: hf://<org>/<name> (a Hugging Face Hub, or the mirror the cache class names) or
-	// s3://<bucket>/<folder> (the S3 endpoint the cache class names, e.g. MinIO).
+	// Source is the model's URI: hf://<org>/<name> (a Hugging Face Hub, or the mirror the cache class names),
+	// s3://<bucket>/<folder> (the S3 endpoint the cache class names, e.g. MinIO), or pvc://<claim>/<path>, a model
+	// already on a volume of the namespace: nothing is downloaded, the loader checks it (config.json and weights,
+	// or one .gguf file) and reads its checkpoint, read-only.
 	// +kubebuilder:validation:MaxLength=512
-	// +kubebuilder:validation:XValidation:rule="self.matches('^hf://[A-Za-z0-9][A-Za-z0-9._-]{0,95}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?$') || self.matches('^s3://[a-z0-9][a-z0-9.-]{1,62}(/[A-Za-z0-9_][A-Za-z0-9._=+-]*)*/?$')",message="source must be hf://<org>/<name> or s3://<bucket>/<folder>"
+	// +kubebuilder:validation:XValidation:rule="self.matches('^hf://[A-Za-z0-9][A-Za-z0-9._-]{0,95}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?$') || self.matches('^s3://[a-z0-9][a-z0-9.-]{1,62}(/[A-Za-z0-9_][A-Za-z0-9._=+-]*)*/?$') || self.matches('^pvc://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(/[A-Za-z0-9_][A-Za-z0-9._-]*)*/?$')",message="source must be hf://<org>/<name>, s3://<bucket>/<folder> or pvc://<claim>/<path>"
 	Source string `json:"source"`
 
 	// Revision is the branch, tag or commit of an hf:// source to download; the loader resolves it to a commit
@@ -101,7 +103,7 @@ type ModelCacheStatus struct {
 	ClaimName string `json:"claimName,omitempty"`
 
 	// Path is the model's folder on the claim: hub for hf:// (the Hugging Face cache layout), s3/<bucket>/<folder>
-	// for s3://.
+	// for s3://, the source's path for pvc://.
 	// +optional
 	Path string `json:"path,omitempty"`
 

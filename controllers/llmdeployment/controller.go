@@ -100,9 +100,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 // renderPhase plans the engine and renders the children, each owned by the LLMDeployment.
 func (r *Reconciler) renderPhase(_ context.Context, s *scope) outcome {
 	llm := s.llm
-	if s.cache != nil {
+	if s.checkpoint != nil {
 		var mismatch string
-		if llm, mismatch = checkpointSpec(s.llm, s.cache.Commit, s.checkpoint); mismatch != "" {
+		if llm, mismatch = checkpointSpec(s.llm, s.checkpointAt, s.checkpoint); mismatch != "" {
 			return stalled(servingv1alpha1.ReasonQuantizationMismatch, mismatch)
 		}
 	}
@@ -240,7 +240,7 @@ func (r *Reconciler) reportPhase(ctx context.Context, s *scope) outcome {
 	r.recordTransition(llm, a)
 	setConditions(llm, a)
 	setFitStatus(llm, s.checkpoint)
-	setQuantizationStatus(llm, s.cache, s.checkpoint)
+	setQuantizationStatus(llm, s.checkpointAt, s.checkpoint)
 	setReplicaStatus(llm, w)
 	llm.Status.Startup = startupTimeline(llm, s.pods, s.modelCache, s.now, r.imagePulls.lookup(ctx, llm, s.pods))
 	r.coldStarts.observe(llm, s.pods)

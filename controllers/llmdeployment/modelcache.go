@@ -48,9 +48,13 @@ func (r *Reconciler) cachePhase(ctx context.Context, s *scope) outcome {
 	}
 	s.llm.Status.Cache = st
 	s.modelCache = mc
-	ready := meta.FindStatusCondition(mc.Status.Conditions, servingv1alpha1.ConditionReady)
 	switch {
-	case ready != nil && ready.Status == "True" && mc.Status.Commit != "":
+	case cache.IsReady(mc) && cache.IsPVC(mc.Spec):
+		// Checked where it is: the engine mounts the user's claim as it would without the cache, and the plan
+		// and the fit follow the checkpoint.
+		s.checkpoint, s.checkpointAt = mc.Status.Checkpoint, "in "+mc.Spec.Source
+		return done()
+	case cache.IsReady(mc):
 		// Also while it is being deleted: its users hold it (the finalizer) and keep serving from it.
 		claim := mc.Status.ClaimName
 		if claim == "" {
@@ -68,7 +72,7 @@ func (r *Reconciler) cachePhase(ctx context.Context, s *scope) outcome {
 			return stalled(servingv1alpha1.ReasonCacheNotReady, fmt.Sprintf("the model cache %s holds no GGUF file of %s at commit %s for %s to load: check spec.quantization against the repository's files",
 				mc.Name, s.llm.Spec.EffectiveQuantization(), shortCommit(mc.Status.Commit), f.Title))
 		}
-		s.checkpoint = mc.Status.Checkpoint
+		s.checkpoint, s.checkpointAt = mc.Status.Checkpoint, "at commit "+shortCommit(mc.Status.Commit)
 		return done()
 	case mc.DeletionTimestamp != nil:
 		return pending(servingv1alpha1.ReasonDownloading, "the model cache "+mc.Name+" is being deleted; a new one is created once it is gone").retryAfter(cacheRecheck)
@@ -90,7 +94,7 @@ func downloadMessage(mc *servingv1alpha1.ModelCache) string {
 // checkpointSpec is the spec the engine plan is made from when the checkpoint is known: spec.model.quantized
 // follows its quantization_config, so no flag is guessed; ok false with a message when spec.quantization and the
 // checkpoint disagree (the engine would refuse to start).
-func checkpointSpec(llm *servingv1alpha1.LLMDeployment, commit string, ck *servingv1alpha1.CheckpointStatus) (*servingv1alpha1.LLMDeployment, string) {
+func checkpointSpec(llm *servingv1alpha1.LLMDeployment, where string, ck *servingv1alpha1.CheckpointStatus) (*servingv1alpha1.LLMDeployment, string) {
 	if ck == nil || ck.Format == "gguf" {
 		return llm, ""
 	}
@@ -108,16 +112,16 @@ func checkpointSpec(llm *servingv1alpha1.LLMDeployment, commit string, ck *servi
 	case !quantized && entry.OnLoadFlag != "":
 		return out, "" // quantized on load
 	case !quantized:
-		return nil, fmt.Sprintf("spec.quantization is %s, but the checkpoint at commit %s is not quantized (its config.json has no quantization_config) and %s cannot quantize to %s as it loads: set spec.quantization to none, or use a %s checkpoint",
-			q, shortCommit(commit), f.Title, q, q)
+		return nil, fmt.Sprintf("spec.quantization is %s, but the checkpoint %s is not quantized (its config.json has no quantization_config) and %s cannot quantize to %s as it loads: set spec.quantization to none, or use a %s checkpoint",
+			q, where, f.Title, q, q)
 	case have != q && !(q == servingv1alpha1.QuantizationCompressedTensors && ck.QuantMethod == "compressed-tensors"):
 		got := ck.QuantMethod
 		hint := "none"
 		if have != "" {
 			hint = string(have)
 		}
-		return nil, fmt.Sprintf("spec.quantization is %s, but the checkpoint at commit %s is quantized with %s (quantization_config.quant_method): set spec.quantization to %s, or use a %s checkpoint",
-			q, shortCommit(commit), got, hint, q)
+		return nil, fmt.Sprintf("spec.quantization is %s, but the checkpoint %s is quantized with %s (quantization_config.quant_method): set spec.quantization to %s, or use a %s checkpoint",
+			q, where, got, hint, q)
 	}
 	return out, ""
 }

@@ -32,10 +32,12 @@ import (
 type scope struct {
 	// llm is the object; its status is what the pass writes.
 	llm *servingv1alpha1.LLMDeployment
-	// cache is the Ready ModelCache's snapshot the engine loads offline, and checkpoint what the loader found in
-	// it (cache phase); nil without a cache.
+	// cache is the Ready ModelCache's snapshot the engine loads offline (nil without one, and for a pvc:// model,
+	// which is checked in place), and checkpoint what the loader found (cache phase).
 	cache      *engine.CachedModel
 	checkpoint *servingv1alpha1.CheckpointStatus
+	// checkpointAt says where the checkpoint is, for messages: "at commit <sha>", "in pvc://claim/path".
+	checkpointAt string
 	// modelCache is the ModelCache the object uses, nil for none (cache phase).
 	modelCache *servingv1alpha1.ModelCache
 	// plan is how the engine is run (render phase).

@@ -426,19 +426,19 @@ func gibText(v float64) string { return fmt.Sprintf("%.1fGi", v) }
 
 // setQuantizationStatus writes the QuantizationResolved condition: whether the engine is told to quantize on load
 // or reads the checkpoint's quantization, and Unknown when the operator had to assume it.
-func setQuantizationStatus(llm *servingv1alpha1.LLMDeployment, cached *engine.CachedModel, ck *servingv1alpha1.CheckpointStatus) {
+func setQuantizationStatus(llm *servingv1alpha1.LLMDeployment, where string, ck *servingv1alpha1.CheckpointStatus) {
 	spec, said := &llm.Spec, ""
-	if cached != nil && ck != nil {
-		planned, mismatch := checkpointSpec(llm, cached.Commit, ck)
+	if ck != nil {
+		planned, mismatch := checkpointSpec(llm, where, ck)
 		if mismatch != "" {
 			meta.SetStatusCondition(&llm.Status.Conditions, metav1.Condition{Type: servingv1alpha1.ConditionQuantizationResolved,
 				Status: metav1.ConditionFalse, Reason: servingv1alpha1.ReasonQuantizationMismatch, Message: mismatch, ObservedGeneration: llm.Generation})
 			return
 		}
 		spec = &planned.Spec
-		said = "the checkpoint at commit " + shortCommit(cached.Commit) + " is not quantized: "
+		said = "the checkpoint " + where + " is not quantized: "
 		if ck.QuantMethod != "" {
-			said = fmt.Sprintf("the checkpoint at commit %s is quantized with %s: ", shortCommit(cached.Commit), ck.QuantMethod)
+			said = fmt.Sprintf("the checkpoint %s is quantized with %s: ", where, ck.QuantMethod)
 		}
 	}
 	r := engine.Resolve(spec)

@@ -116,11 +116,16 @@ func (r *Reconciler) reconcile(ctx context.Context, mc *v1.ModelCache, users []s
 		return ctrl.Result{}, nil
 	}
 
-	claim := render.CacheClaim(mc, class)
-	if err := r.createOwned(ctx, mc, claim, &corev1.PersistentVolumeClaim{}); err != nil {
-		return ctrl.Result{}, err
+	claimName := mc.Name
+	if cache.IsPVC(mc.Spec) {
+		claimName, _ = cache.PVC(mc.Spec) // the user's: checked, never written, not ours to create
+	} else {
+		claim := render.CacheClaim(mc, class)
+		if err := r.createOwned(ctx, mc, claim, &corev1.PersistentVolumeClaim{}); err != nil {
+			return ctrl.Result{}, err
+		}
 	}
-	mc.Status.ClaimName, mc.Status.Path = claim.Name, cache.Path(mc.Spec)
+	mc.Status.ClaimName, mc.Status.Path = claimName, cache.Path(mc.Spec)
 	job := render.CacheJob(mc, class, r.Config.ModelCache.LoaderImage)
 	live := &batchv1.Job{}
 	if err := r.Get(ctx, client.ObjectKeyFromObject(job), live); apierrors.IsNotFound(err) {
@@ -138,7 +143,7 @@ func (r *Reconciler) reconcile(ctx context.Context, mc *v1.ModelCache, users []s
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	after := r.observe(ctx, mc, live, pods, claim.Name, now)
+	after := r.observe(ctx, mc, live, pods, claimName, now)
 	return ctrl.Result{RequeueAfter: minPositive(requeue, after)}, nil
 }
 
@@ -221,9 +226,7 @@ func (r *Reconciler) patchStatus(ctx context.Context, before, after *v1.ModelCac
 	return nil
 }
 
-func isReady(mc *v1.ModelCache) bool {
-	return meta.IsStatusConditionTrue(mc.Status.Conditions, v1.ConditionReady) && mc.Status.Commit != ""
-}
+func isReady(mc *v1.ModelCache) bool { return cache.IsReady(mc) }
 
 // setConditions writes the kstatus conditions: Ready, Reconciling while downloading, Stalled when it cannot.
 func setConditions(mc *v1.ModelCache, ready, reconciling, stalled bool, reason, msg string) {

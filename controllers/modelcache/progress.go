@@ -67,7 +67,7 @@ func (r *Reconciler) observe(ctx context.Context, mc *v1.ModelCache, job *batchv
 func (r *Reconciler) completed(mc *v1.ModelCache, pods []corev1.Pod, now time.Time) {
 	pod := newestIn(pods, corev1.PodSucceeded)
 	rep, term, ok := reportOf(pod)
-	if !ok || rep.Commit == "" {
+	if !ok || rep.Commit == "" && !cache.IsPVC(mc.Spec) {
 		setStalled(mc, v1.ReasonCacheFailed, "the download Job completed, but its pod left no report (the loader's termination message): delete the Job to download again")
 		return
 	}
@@ -85,6 +85,9 @@ func (r *Reconciler) completed(mc *v1.ModelCache, pods []corev1.Pod, now time.Ti
 	}
 	msg := fmt.Sprintf("%d files, %s, of %s at commit %s, verified (%s downloaded in %.0fs)", rep.Files, sizeText(rep.Bytes),
 		mc.Spec.Source, rep.Commit, sizeText(rep.Downloaded), rep.Seconds)
+	if cache.IsPVC(mc.Spec) {
+		msg = fmt.Sprintf("%d files, %s, of %s: config.json and weights present (checked in place, nothing copied)", rep.Files, sizeText(rep.Bytes), mc.Spec.Source)
+	}
 	if rep.Message != "" {
 		msg += "; " + rep.Message
 	}

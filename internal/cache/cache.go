@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -49,13 +50,16 @@ func Want(llm *v1.LLMDeployment, cfg *config.ModelCacheConfig) (*v1.ModelCache, 
 		return nil, err
 	}
 	f := engine.FactsOf(spec.EffectiveEngine())
-	cacheable := src.Scheme == engine.SchemeHF || src.Scheme == engine.SchemeS3
-	if !cacheable || !f.UsesCache() {
+	if src.Scheme == engine.SchemePVC && !explicit {
+		return nil, nil // the default downloads; checking a pre-loaded volume is asked for by the model
+	}
+	cacheable := src.Scheme == engine.SchemeHF || src.Scheme == engine.SchemeS3 || src.Scheme == engine.SchemePVC
+	if !cacheable || !f.UsesCache() && src.Scheme != engine.SchemePVC {
 		if !explicit {
 			return nil, nil // the cluster default covers what the cache can hold
 		}
 		if !cacheable {
-			return nil, fmt.Errorf("spec.model.cache holds hf:// and s3:// models; %s is loaded from where it is", spec.Model.URI)
+			return nil, fmt.Errorf("spec.model.cache holds hf:// and s3:// models and checks pvc:// ones; %s is loaded from where it is", spec.Model.URI)
 		}
 		return nil, fmt.Errorf("%s does not load from the model cache yet: set spec.model.cache.enabled: false", f.Title)
 	}
@@ -82,9 +86,13 @@ func Want(llm *v1.LLMDeployment, cfg *config.ModelCacheConfig) (*v1.ModelCache, 
 		TokenSecretRef: spec.Model.TokenSecretRef.DeepCopy(),
 		ClassName:      class,
 	}
-	filter, _ := engine.CacheFilter(spec)
-	mcSpec.Files = &v1.FileFilter{Include: filter.Include, Exclude: filter.Exclude}
+	if filter, ok := engine.CacheFilter(spec); ok {
+		mcSpec.Files = &v1.FileFilter{Include: filter.Include, Exclude: filter.Exclude}
+	}
 	switch {
+	case src.Scheme == engine.SchemePVC:
+		// Checked where it is: no revision, no token, no filter.
+		mcSpec.Revision, mcSpec.TokenSecretRef, mcSpec.Files = "", nil, nil
 	case src.Scheme == engine.SchemeS3:
 		mcSpec.Revision, mcSpec.TokenSecretRef = "", nil // the class's credentials, not a Hub token
 	case mcSpec.Revision == "":
@@ -115,7 +123,7 @@ func Name(s v1.ModelCacheSpec) string {
 	}
 	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s", s.Source, s.Revision, strings.Join(files.Include, "\x01"), strings.Join(files.Exclude, "\x01"), s.ClassName)
 	sum := hex.EncodeToString(h.Sum(nil))[:10]
-	repo := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(s.Source, "hf://"), "s3://"), "/")
+	repo := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(s.Source, "hf://"), "s3://"), "pvc://"), "/")
 	if i := strings.LastIndex(repo, "/"); i >= 0 {
 		repo = repo[i+1:]
 	}
@@ -132,12 +140,31 @@ func Name(s v1.ModelCacheSpec) string {
 // Repo is the hf:// source's repository id.
 func Repo(s v1.ModelCacheSpec) string { return strings.TrimPrefix(s.Source, "hf://") }
 
+// IsReady says a ModelCache's files are verified and may be served: Ready, with the commit they are of (a pvc://
+// model has none).
+func IsReady(mc *v1.ModelCache) bool {
+	return meta.IsStatusConditionTrue(mc.Status.Conditions, v1.ConditionReady) && (mc.Status.Commit != "" || IsPVC(mc.Spec))
+}
+
+// IsPVC says whether the source is a model already on a claim (checked, not copied).
+func IsPVC(s v1.ModelCacheSpec) bool { return strings.HasPrefix(s.Source, "pvc://") }
+
+// PVC is a pvc:// source's claim and path.
+func PVC(s v1.ModelCacheSpec) (claim, path string) {
+	claim, path, _ = strings.Cut(strings.Trim(strings.TrimPrefix(s.Source, "pvc://"), "/"), "/")
+	return claim, path
+}
+
 // IsS3 says whether the source is an s3:// folder.
 func IsS3(s v1.ModelCacheSpec) bool { return strings.HasPrefix(s.Source, "s3://") }
 
 // Path is where the source's files go on the cache's volume: hub (the Hugging Face cache layout, shared by every
 // hf:// model of the volume) or s3/<bucket>/<folder>.
 func Path(s v1.ModelCacheSpec) string {
+	if IsPVC(s) {
+		_, p := PVC(s)
+		return p
+	}
 	if IsS3(s) {
 		return "s3/" + strings.Trim(strings.TrimPrefix(s.Source, "s3://"), "/")
 	}

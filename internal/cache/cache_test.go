@@ -106,13 +106,6 @@ func TestWantRefuses(t *testing.T) {
 			llm: llm(withCache(v1.ModelCacheOptions{Enabled: on})), noConfig: true,
 			want: []string{"spec.model.cache.enabled", "no modelCache section", "leave spec.model.cache out"},
 		},
-		"enabled for a pvc:// model": {
-			llm: llm(func(l *v1.LLMDeployment) {
-				l.Spec.Model.URI = "pvc://weights/llama"
-				withCache(v1.ModelCacheOptions{Enabled: on})(l)
-			}),
-			want: []string{"hf://", "pvc://weights/llama"},
-		},
 		"enabled for an s3:// model, the class without s3": {
 			llm: llm(func(l *v1.LLMDeployment) {
 				l.Spec.Model.URI = "s3://bucket/llama"
@@ -552,5 +545,23 @@ func TestWantGGUF(t *testing.T) {
 		if mc.Spec.Files == nil || !slices.Equal(mc.Spec.Files.Include, []string{"*[Qq]4_[Kk]_[Mm]*.gguf"}) {
 			t.Errorf("%s: files %+v", name, mc.Spec.Files)
 		}
+	}
+}
+
+// TestWantPVC: a pvc:// model gets a ModelCache that checks it in place: no revision, token or filter.
+func TestWantPVC(t *testing.T) {
+	l := llm(func(l *v1.LLMDeployment) {
+		l.Spec.Model.URI = "pvc://weights/llama/8b"
+		withCache(v1.ModelCacheOptions{Enabled: ptr.To(true)})(l)
+	})
+	mc, err := cache.Want(l, modelCache(t, false, ""))
+	if err != nil || mc == nil {
+		t.Fatalf("Want = %v, %v", mc, err)
+	}
+	if mc.Spec.Revision != "" || mc.Spec.TokenSecretRef != nil || mc.Spec.Files != nil || !cache.IsPVC(mc.Spec) {
+		t.Errorf("spec %+v", mc.Spec)
+	}
+	if claim, p := cache.PVC(mc.Spec); claim != "weights" || p != "llama/8b" || cache.Path(mc.Spec) != "llama/8b" {
+		t.Errorf("PVC = %q, %q; Path %q", claim, p, cache.Path(mc.Spec))
 	}
 }

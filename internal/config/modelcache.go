@@ -16,8 +16,9 @@ import (
 // ModelCacheConfig is the model cache: where downloaded weights are kept and where they come from (issue #13,
 // docs/model-cache.md). Without it, LLMDeployments cannot use spec.model.cache and engines download themselves.
 type ModelCacheConfig struct {
-	// EnabledByDefault has every LLMDeployment of an hf:// model use the cache unless its spec.model.cache.enabled
-	// is false.
+	// EnabledByDefault has every LLMDeployment of an hf:// model (and of an s3:// one, with a class that has an s3
+	// endpoint) use the cache unless its spec.model.cache.enabled is false. A pvc:// model is checked only when
+	// its spec.model.cache.enabled is true.
 	EnabledByDefault bool `json:"enabledByDefault,omitempty"`
 	// DefaultClass is the class of caches that name none. Default "default".
 	DefaultClass string `json:"defaultClass,omitempty"`

@@ -24,6 +24,8 @@ const (
 	loaderTokenDir = "/var/run/secrets/privatellm/hub"
 	loaderCADir    = "/etc/privatellm/ca"
 	loaderS3Dir    = "/var/run/secrets/privatellm/s3"
+	// loaderModelMount is where a pvc:// model's claim is mounted to be checked, read-only.
+	loaderModelMount = "/mnt/model"
 	// LoaderProgressPort serves the loader's GET /progress.
 	LoaderProgressPort = 8081
 	// LoaderExitPermanent and LoaderExitUsage fail the Job at once; other failures are retried.
@@ -86,6 +88,12 @@ func CacheJob(mc *servingv1alpha1.ModelCache, class config.CacheClass, image str
 		"--writable-dir="+loaderMount+"/"+CacheCompileDir,
 		"--progress-addr=:"+strconv.Itoa(LoaderProgressPort),
 	)
+	claim := mc.Name
+	if cache.IsPVC(mc.Spec) {
+		// A model already on the user's claim: checked read-only, nothing written.
+		c, p := cache.PVC(mc.Spec)
+		claim, args = c, []string{"--verify-dir=" + strings.TrimSuffix(loaderModelMount+"/"+p, "/"), "--progress-addr=:" + strconv.Itoa(LoaderProgressPort)}
+	}
 	if f := mc.Spec.Files; f != nil {
 		for _, p := range f.Include {
 			args = append(args, "--include="+p)
@@ -95,10 +103,14 @@ func CacheJob(mc *servingv1alpha1.ModelCache, class config.CacheClass, image str
 		}
 	}
 	vols := []corev1.Volume{
-		{Name: "cache", VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: mc.Name}}},
+		{Name: "cache", VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: claim}}},
 		{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
 	}
 	mounts := []corev1.VolumeMount{{Name: "cache", MountPath: loaderMount}, {Name: "tmp", MountPath: "/tmp"}}
+	if cache.IsPVC(mc.Spec) {
+		vols[0].PersistentVolumeClaim.ReadOnly = true
+		mounts[0] = corev1.VolumeMount{Name: "cache", MountPath: loaderModelMount, ReadOnly: true}
+	}
 	if ref := mc.Spec.TokenSecretRef; ref != nil {
 		key := ref.Key
 		if key == "" {
@@ -126,7 +138,7 @@ func CacheJob(mc *servingv1alpha1.ModelCache, class config.CacheClass, image str
 		args = append(args, "--ca-bundle="+loaderCADir+"/ca.pem")
 	}
 	env := []corev1.EnvVar{{Name: "HF_ENDPOINT", Value: strings.TrimSuffix(class.HubEndpoint, "/")}, {Name: "HF_HUB_DISABLE_TELEMETRY", Value: "1"}}
-	if cache.IsS3(mc.Spec) {
+	if cache.IsS3(mc.Spec) || cache.IsPVC(mc.Spec) {
 		env = env[1:] // no Hub
 	}
 	if class.HTTPSProxy != "" {

@@ -552,3 +552,26 @@ func TestCacheJobPlacement(t *testing.T) {
 		t.Errorf("a class without placement places the pods: %v, %v", spec.NodeSelector, spec.Tolerations)
 	}
 }
+
+// TestCacheJobPVC: a pvc:// model is checked on the user's claim, mounted read-only; no claim of the cache's own,
+// nothing written, no Hub.
+func TestCacheJobPVC(t *testing.T) {
+	mc := modelCache(func(mc *servingv1alpha1.ModelCache) {
+		mc.Spec.Source, mc.Spec.Revision, mc.Spec.Files = "pvc://weights/llama/8b", "", nil
+	})
+	job := render.CacheJob(mc, cacheClass(t, "{}"), loaderImg)
+	ctr := loader(t, job)
+	if want := []string{"--verify-dir=/mnt/model/llama/8b", "--progress-addr=:8081"}; !slices.Equal(ctr.Args, want) {
+		t.Errorf("args %q, want %q", ctr.Args, want)
+	}
+	v := volumeNamed(job.Spec.Template.Spec.Volumes, "cache")
+	if v == nil || v.PersistentVolumeClaim == nil || v.PersistentVolumeClaim.ClaimName != "weights" || !v.PersistentVolumeClaim.ReadOnly {
+		t.Errorf("volume %+v, want the user's claim read-only", v)
+	}
+	if m := mountAt(ctr.VolumeMounts, "/mnt/model"); m == nil || !m.ReadOnly {
+		t.Errorf("mount %+v, want read-only", m)
+	}
+	if envNamed(ctr.Env, "HF_ENDPOINT") != nil {
+		t.Error("a pvc:// check gets HF_ENDPOINT")
+	}
+}

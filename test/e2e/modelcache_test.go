@@ -302,3 +302,54 @@ spec:
 		t.Errorf("checkpoint %+v", mc.Status.Checkpoint)
 	}
 }
+
+// TestModelCacheChecksAPreloadedVolume: a pvc:// model with spec.model.cache is not copied: the loader checks the
+// user's claim read-only for config.json and weights and reads the checkpoint, so the fit is the model's own; a
+// folder without them stalls before any engine pod starts.
+func TestModelCacheChecksAPreloadedVolume(t *testing.T) {
+	ns := namespace(t)
+	must(t)(kubectlStdin(`apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: weights}
+spec:
+  accessModes: [ReadWriteMany]
+  resources: {requests: {storage: 1Gi}}
+`, "-n", ns, "apply", "-f", "-"))
+	var dir string
+	testutil.Eventually(t, timeout, func() error {
+		var err error
+		dir, err = cluster.VolumePath(ns, "weights")
+		return err
+	})
+	for _, f := range hubsim.ModelFiles(hubsim.Config{Architecture: "TinyChatForCausalLM", Layers: 12, KVHeads: 4}, 1<<20) {
+		p := filepath.Join(dir, "tiny-chat", f.Path)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, f.Content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "empty"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, path := range map[string]string{"preloaded": "tiny-chat", "missing": "empty"} {
+		must(t)(kubectlStdin(strings.Replace(cachedModel(name, "x", false), "hf://x", "pvc://weights/"+path, 1), "-n", ns, "apply", "-f", "-"))
+	}
+	l := waitFor(t, ns, "preloaded", testutil.ReadyWith(1))
+	if l.Status.Fit == nil || !strings.Contains(l.Status.Fit.Model, "TinyChatForCausalLM") {
+		t.Errorf("status.fit %+v is not the checkpoint's", l.Status.Fit)
+	}
+	for _, p := range pods(t, ns, "preloaded") {
+		if got := p.Spec.Containers[0].Args[1]; got != "/mnt/models/tiny-chat" {
+			t.Errorf("vLLM is given %q, want the claim's folder", got)
+		}
+	}
+	m := waitFor(t, ns, "missing", stalled(v1.ReasonCacheNotReady))
+	if msg := meta.FindStatusCondition(m.Status.Conditions, v1.ConditionStalled).Message; !strings.Contains(msg, "ModelFilesMissing") {
+		t.Errorf("Stalled message %q must give the loader's reason", msg)
+	}
+	if len(pods(t, ns, "missing")) != 0 {
+		t.Error("an engine pod started for a folder without a model")
+	}
+}
