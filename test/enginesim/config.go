@@ -145,6 +145,8 @@ func ParseArgs(args []string, usage io.Writer, env []string) (Options, error) {
 	fs.IntVar(&o.DefaultMaxTokens, "default-max-tokens", DefaultMaxTokens, "completion length when a request sets no max_tokens")
 	fs.DurationVar(&o.LoadDelay, "load-delay", 0, "simulated model load time: /health answers 503 (or nothing listens) until it has passed")
 	fs.BoolVar(&o.FailMetrics, "fail-metrics", false, "make /metrics answer 500")
+	checkFiles := fs.Bool("check-files", false, "look the model's local paths up on this machine, as the engine opens them "+
+		"(the simulated cluster maps a pod's mounts to folders here); off, only the command line is checked")
 	cacheMetric := fs.String("cache-metric", string(CacheMetricKV),
 		"vLLM KV-cache gauge: kv (vllm:kv_cache_usage_perc), both, or gpu (the name before vLLM 0.9)")
 	fs.Usage = func() {
@@ -168,7 +170,7 @@ func ParseArgs(args []string, usage io.Writer, env []string) (Options, error) {
 	if err != nil {
 		return o, err
 	}
-	e := Environment{UID: *uid, Vars: envMap(env)}
+	e := Environment{UID: *uid, Vars: envMap(env), CheckFiles: *checkFiles}
 	if e.UID < 0 {
 		e.UID = int64(os.Getuid())
 	}

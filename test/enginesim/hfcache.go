@@ -198,6 +198,10 @@ func checkpointIn(dir, model string) (checkpoint, error) {
 // else the model's name. The engine reads config.json (or Mistral's params.json) first; without either it fails
 // with missing.
 func transformersCheckpoint(model, revision string, env Environment, missing func() error) (checkpoint, error) {
+	if env.CheckFiles && isLocalPath(model) && !isDir(model) {
+		// Not a folder here: the engine takes it for a repository id, which a path is not, online or offline.
+		return checkpoint{}, missing()
+	}
 	if !hfOffline(env.Vars) {
 		return checkpointOf(model), nil
 	}

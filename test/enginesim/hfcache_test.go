@@ -165,3 +165,48 @@ func TestOfflineFromCache(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckFiles: with --check-files (as the simulated cluster runs it, the pod's mounts mapped to folders here),
+// a local model the engine would open must be there: vLLM's folder, llama.cpp's -m file. Without it, only the
+// command line is checked.
+func TestCheckFiles(t *testing.T) {
+	dir := t.TempDir()
+	model := filepath.Join(dir, "llama")
+	if err := os.MkdirAll(model, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(model, "config.json"), []byte(`{"architectures":["LlamaForCausalLM"]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gguf := filepath.Join(dir, "m.Q4_K_M.gguf")
+	if err := os.WriteFile(gguf, []byte("GGUF"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		engine  []string
+		check   bool
+		refused string
+	}{
+		{"vllm folder there", []string{"vllm", "serve", model}, true, ""},
+		{"vllm folder missing", []string{"vllm", "serve", filepath.Join(dir, "nope")}, true, "Invalid repository ID or local directory"},
+		{"vllm folder missing, unchecked", []string{"vllm", "serve", filepath.Join(dir, "nope")}, false, ""},
+		{"llama.cpp file there", []string{"/app/llama-server", "-m", gguf}, true, ""},
+		{"llama.cpp file missing", []string{"/app/llama-server", "-m", filepath.Join(dir, "x.gguf")}, true, "failed to open GGUF file"},
+		{"llama.cpp file missing, unchecked", []string{"/app/llama-server", "-m", filepath.Join(dir, "x.gguf")}, false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := []string{}
+			if tc.check {
+				args = append(args, "--check-files")
+			}
+			_, err := enginesim.ParseArgs(append(append(args, "--"), tc.engine...), io.Discard, []string{})
+			switch {
+			case tc.refused == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tc.refused != "" && (err == nil || !strings.Contains(err.Error(), tc.refused)):
+				t.Errorf("err %v, want a refusal with %q", err, tc.refused)
+			}
+		})
+	}
+}

@@ -43,6 +43,9 @@ type Environment struct {
 	UID int64
 	// Vars are the container's environment variables.
 	Vars map[string]string
+	// CheckFiles says the model's local paths are on this machine (--check-files): a folder or file the engine
+	// would open must exist, or it fails as the engine does.
+	CheckFiles bool
 }
 
 // Served is what a started engine serves.

@@ -2,6 +2,7 @@ package enginesim
 
 import (
 	"net/http"
+	"os"
 	"path"
 	"slices"
 	"strconv"
@@ -62,6 +63,12 @@ func llamacppStart(cl CommandLine, env Environment) (Served, error) {
 	case file != "":
 		if !strings.HasSuffix(strings.ToLower(file), ".gguf") {
 			return Served{}, exitf(1, "error: failed to load model '%s': not a GGUF file", file)
+		}
+		if fi, err := os.Stat(file); env.CheckFiles && (err != nil || fi.IsDir()) {
+			// ggml/src/gguf.cpp gguf_init_from_file: the file must open; llama.cpp then gives up on the model.
+			return Served{}, exitf(1, "gguf_init_from_file: failed to open GGUF file '%s'\n"+
+				"llama_model_load: error loading model: llama_model_loader: failed to load model from %s\n"+
+				"error: failed to load model '%s'", file, file, file)
 		}
 		s.ServedModelName = path.Base(file)
 	default:

@@ -112,7 +112,8 @@ func (a *podAgent) engineFor(pod *corev1.Pod) (procSpec, []func() error, bool, e
 			loadDelay = d
 		}
 	}
-	args := []string{"--bind=" + pod.Status.PodIP, "--uid=" + strconv.FormatInt(uid, 10), "--load-delay=" + loadDelay.String()}
+	// The mounts are mapped to folders here: engine-sim opens the model's files as the engine would.
+	args := []string{"--bind=" + pod.Status.PodIP, "--uid=" + strconv.FormatInt(uid, 10), "--load-delay=" + loadDelay.String(), "--check-files"}
 	if pod.Annotations[AnnotationFailMetrics] == "true" {
 		args = append(args, "--fail-metrics")
 	}
