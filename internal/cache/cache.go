@@ -98,7 +98,7 @@ func Want(llm *v1.LLMDeployment, cfg *config.ModelCacheConfig) (*v1.ModelCache, 
 	case mcSpec.Revision == "":
 		mcSpec.Revision = "main"
 	}
-	if opts != nil && opts.Files != nil {
+	if opts != nil && opts.Files != nil && src.Scheme != engine.SchemePVC {
 		mcSpec.Files = opts.Files.DeepCopy()
 	}
 	if opts != nil && opts.Size != nil && opts.Size.Cmp(*cl.Size) > 0 {

@@ -565,3 +565,16 @@ func TestWantPVC(t *testing.T) {
 		t.Errorf("PVC = %q, %q; Path %q", claim, p, cache.Path(mc.Spec))
 	}
 }
+
+// TestWantPVCIgnoresFiles: a pvc:// model is checked whole: spec.model.cache.files does not reach its check (the
+// loader's --verify-dir takes no filter).
+func TestWantPVCIgnoresFiles(t *testing.T) {
+	l := llm(func(l *v1.LLMDeployment) {
+		l.Spec.Model.URI = "pvc://weights/llama"
+		withCache(v1.ModelCacheOptions{Enabled: ptr.To(true), Files: &v1.FileFilter{Include: []string{"*.json"}}})(l)
+	})
+	mc, err := cache.Want(l, modelCache(t, false, ""))
+	if err != nil || mc == nil || mc.Spec.Files != nil {
+		t.Fatalf("Want = %+v, %v; want a pvc:// cache without files", mc, err)
+	}
+}
