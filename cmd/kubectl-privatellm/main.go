@@ -25,6 +25,7 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1 "github.com/privatellm/privatellm/api/v1alpha1"
+	"github.com/privatellm/privatellm/internal/cache"
 	"github.com/privatellm/privatellm/internal/cli"
 )
 
@@ -186,7 +187,7 @@ func runFit(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		q.Architecture = &arch
 		explicit := false
 		fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "quantization" })
-		if cq := cli.CheckpointQuantization(facts); !explicit && cq != "" {
+		if cq := cache.SpecQuantization(facts); !explicit && cq != "" {
 			q.Quantization = cq // the checkpoint's own: what the engine will load
 		}
 	case len(positional) != 1:

@@ -7,13 +7,10 @@ import (
 	"path/filepath"
 	"testing"
 
-	rbacv1 "k8s.io/api/rbac/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
-	"sigs.k8s.io/yaml"
 
 	"github.com/privatellm/privatellm/test/testutil"
 )
@@ -44,7 +41,7 @@ func runSuite(m *testing.M) int {
 	}
 	defer env.Stop()
 	k8sClient = env.Client
-	if err := bindOperatorRole(filepath.Join(root, "config", "rbac", "role.yaml")); err != nil {
+	if err := testutil.BindClusterRole(context.Background(), k8sClient, filepath.Join(root, "config", "rbac", "role.yaml"), operatorUser); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
@@ -65,28 +62,6 @@ func runSuite(m *testing.M) int {
 	}
 	defer testutil.StartManager(mgr)()
 	return m.Run()
-}
-
-// bindOperatorRole installs the generated ClusterRole and binds it to operatorUser.
-func bindOperatorRole(path string) error {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	role := &rbacv1.ClusterRole{}
-	if err := yaml.UnmarshalStrict(raw, role); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	ctx := context.Background()
-	if err := k8sClient.Create(ctx, role); err != nil {
-		return fmt.Errorf("creating the operator's ClusterRole: %w", err)
-	}
-	binding := &rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: "privatellm-operator"},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
-		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: operatorUser}},
-	}
-	return k8sClient.Create(ctx, binding)
 }
 
 func newNamespace(t *testing.T) string { return testutil.NewNamespace(t, k8sClient) }

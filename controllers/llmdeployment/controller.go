@@ -103,9 +103,12 @@ func (r *Reconciler) renderPhase(_ context.Context, s *scope) outcome {
 	if s.checkpoint != nil {
 		var mismatch string
 		if llm, mismatch = checkpointSpec(s.llm, s.checkpointAt, s.checkpoint); mismatch != "" {
+			meta.SetStatusCondition(&s.llm.Status.Conditions, metav1.Condition{Type: servingv1alpha1.ConditionQuantizationResolved,
+				Status: metav1.ConditionFalse, Reason: servingv1alpha1.ReasonQuantizationMismatch, Message: mismatch, ObservedGeneration: s.llm.Generation})
 			return stalled(servingv1alpha1.ReasonQuantizationMismatch, mismatch)
 		}
 	}
+	s.planned = llm
 	plan, err := engine.ForCached(llm, r.Config.EngineImages(), s.cache)
 	if err != nil {
 		// The schema should have refused this spec; nothing will change until the spec does.
@@ -240,7 +243,7 @@ func (r *Reconciler) reportPhase(ctx context.Context, s *scope) outcome {
 	r.recordTransition(llm, a)
 	setConditions(llm, a)
 	setFitStatus(llm, s.checkpoint)
-	setQuantizationStatus(llm, s.checkpointAt, s.checkpoint)
+	setQuantizationStatus(llm, &s.planned.Spec, s.checkpointAt, s.checkpoint)
 	setReplicaStatus(llm, w)
 	llm.Status.Startup = startupTimeline(llm, s.pods, s.modelCache, s.now, r.imagePulls.lookup(ctx, llm, s.pods))
 	r.coldStarts.observe(llm, s.pods)

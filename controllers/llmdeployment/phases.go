@@ -38,6 +38,9 @@ type scope struct {
 	checkpoint *servingv1alpha1.CheckpointStatus
 	// checkpointAt says where the checkpoint is, for messages: "at commit <sha>", "in pvc://claim/path".
 	checkpointAt string
+	// planned is the object the plan was made from: llm, with spec.model.quantized following the checkpoint when
+	// one is known (render phase).
+	planned *servingv1alpha1.LLMDeployment
 	// modelCache is the ModelCache the object uses, nil for none (cache phase).
 	modelCache *servingv1alpha1.ModelCache
 	// plan is how the engine is run (render phase).

@@ -425,17 +425,11 @@ func setFitStatus(llm *servingv1alpha1.LLMDeployment, ck *servingv1alpha1.Checkp
 func gibText(v float64) string { return fmt.Sprintf("%.1fGi", v) }
 
 // setQuantizationStatus writes the QuantizationResolved condition: whether the engine is told to quantize on load
-// or reads the checkpoint's quantization, and Unknown when the operator had to assume it.
-func setQuantizationStatus(llm *servingv1alpha1.LLMDeployment, where string, ck *servingv1alpha1.CheckpointStatus) {
-	spec, said := &llm.Spec, ""
+// or reads the checkpoint's quantization, and Unknown when the operator had to assume it. spec is the one the plan was
+// made from (spec.model.quantized following the downloaded checkpoint, when one is known).
+func setQuantizationStatus(llm *servingv1alpha1.LLMDeployment, spec *servingv1alpha1.LLMDeploymentSpec, where string, ck *servingv1alpha1.CheckpointStatus) {
+	said := ""
 	if ck != nil {
-		planned, mismatch := checkpointSpec(llm, where, ck)
-		if mismatch != "" {
-			meta.SetStatusCondition(&llm.Status.Conditions, metav1.Condition{Type: servingv1alpha1.ConditionQuantizationResolved,
-				Status: metav1.ConditionFalse, Reason: servingv1alpha1.ReasonQuantizationMismatch, Message: mismatch, ObservedGeneration: llm.Generation})
-			return
-		}
-		spec = &planned.Spec
 		said = "the checkpoint " + where + " is not quantized: "
 		if ck.QuantMethod != "" {
 			said = fmt.Sprintf("the checkpoint %s is quantized with %s: ", where, ck.QuantMethod)

@@ -108,12 +108,8 @@ func (r *Reconciler) reconcile(ctx context.Context, mc *v1.ModelCache, users []s
 			mc.Spec.ClassName, r.Config.ModelCache.ClassNames()))
 		return ctrl.Result{RequeueAfter: requeue}, nil
 	}
-	if isReady(mc) {
+	if cache.IsReady(mc) {
 		return ctrl.Result{RequeueAfter: requeue}, nil
-	}
-	if r.Config.ModelCache == nil {
-		setStalled(mc, v1.ReasonCacheClassNotFound, "the operator configuration has no modelCache section")
-		return ctrl.Result{}, nil
 	}
 
 	claimName := mc.Name
@@ -225,8 +221,6 @@ func (r *Reconciler) patchStatus(ctx context.Context, before, after *v1.ModelCac
 	}
 	return nil
 }
-
-func isReady(mc *v1.ModelCache) bool { return cache.IsReady(mc) }
 
 // setConditions writes the kstatus conditions: Ready, Reconciling while downloading, Stalled when it cannot.
 func setConditions(mc *v1.ModelCache, ready, reconciling, stalled bool, reason, msg string) {

@@ -83,10 +83,10 @@ func (r *Reconciler) completed(mc *v1.ModelCache, pods []corev1.Pod, now time.Ti
 		t := term.FinishedAt
 		mc.Status.DownloadFinished = &t
 	}
-	msg := fmt.Sprintf("%d files, %s, of %s at commit %s, verified (%s downloaded in %.0fs)", rep.Files, sizeText(rep.Bytes),
-		mc.Spec.Source, rep.Commit, sizeText(rep.Downloaded), rep.Seconds)
+	msg := fmt.Sprintf("%d files, %s, of %s at commit %s, verified (%s downloaded in %.0fs)", rep.Files, cache.SizeText(rep.Bytes),
+		mc.Spec.Source, rep.Commit, cache.SizeText(rep.Downloaded), rep.Seconds)
 	if cache.IsPVC(mc.Spec) {
-		msg = fmt.Sprintf("%d files, %s, of %s: config.json and weights present (checked in place, nothing copied)", rep.Files, sizeText(rep.Bytes), mc.Spec.Source)
+		msg = fmt.Sprintf("%d files, %s, of %s: config.json and weights present (checked in place, nothing copied)", rep.Files, cache.SizeText(rep.Bytes), mc.Spec.Source)
 	}
 	if rep.Message != "" {
 		msg += "; " + rep.Message
@@ -229,6 +229,3 @@ func conditionIs(mc *v1.ModelCache, t, reason string) bool {
 	}
 	return false
 }
-
-// sizeText is a size in decimal units.
-func sizeText(n int64) string { return cache.SizeText(n) }

@@ -6,8 +6,6 @@ import (
 	"os"
 	"path/filepath"
 
-	v1 "github.com/privatellm/privatellm/api/v1alpha1"
-	"github.com/privatellm/privatellm/internal/cache"
 	"github.com/privatellm/privatellm/internal/checkpoint"
 	"github.com/privatellm/privatellm/internal/gpu"
 )
@@ -54,9 +52,6 @@ func CheckpointArchitecture(dir, name string) (gpu.Architecture, checkpoint.Fact
 	}
 	return arch, facts, nil
 }
-
-// CheckpointQuantization is the spec.quantization a pre-quantized checkpoint stands for (cache.SpecQuantization).
-func CheckpointQuantization(f checkpoint.Facts) v1.Quantization { return cache.SpecQuantization(f) }
 
 func orUnknown(s string) string {
 	if s == "" {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	v1 "github.com/privatellm/privatellm/api/v1alpha1"
+	"github.com/privatellm/privatellm/internal/cache"
 	"github.com/privatellm/privatellm/test/hubsim"
 )
 
@@ -39,7 +40,7 @@ func TestFitFromACheckpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if arch.Parameters != 13.015 || arch.Layers != 40 || arch.KVHeads != 40 || arch.MaxContext != 4096 || CheckpointQuantization(facts) != "" {
+	if arch.Parameters != 13.015 || arch.Layers != 40 || arch.KVHeads != 40 || arch.MaxContext != 4096 || cache.SpecQuantization(facts) != "" {
 		t.Fatalf("architecture %+v, facts %+v", arch, facts)
 	}
 	out, err := FitReport(FitQuery{Model: "acme/orca-13b-chat", Product: "NVIDIA-L4", Architecture: &arch})
@@ -55,7 +56,7 @@ func TestFitFromACheckpoint(t *testing.T) {
 	}
 
 	awq := writeCheckpoint(t, hubsim.Config{Quantization: hubsim.AWQ()}, 5_700_000_000)
-	if _, facts, err := CheckpointArchitecture(awq, "x"); err != nil || CheckpointQuantization(facts) != v1.QuantizationAWQ {
+	if _, facts, err := CheckpointArchitecture(awq, "x"); err != nil || cache.SpecQuantization(facts) != v1.QuantizationAWQ {
 		t.Errorf("an AWQ checkpoint: %+v %v", facts.Quantization, err)
 	}
 	if _, _, err := CheckpointArchitecture(t.TempDir(), "empty"); err == nil || !strings.Contains(err.Error(), "config.json") {

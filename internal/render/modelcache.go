@@ -68,32 +68,31 @@ func CacheClaim(mc *servingv1alpha1.ModelCache, class config.CacheClass) *corev1
 	}
 }
 
-// CacheJob renders the download Job: one pod running the loader, the only holder of the Hub token, writing the
-// verified Hugging Face cache to the claim. Its exit status says whether a retry can help (podFailurePolicy).
-func CacheJob(mc *servingv1alpha1.ModelCache, class config.CacheClass, image string) *batchv1.Job {
-	args := []string{
-		"--repo=" + cache.Repo(mc.Spec),
-		"--revision=" + mc.Spec.Revision,
-		"--cache-dir=" + loaderMount + "/" + CacheHubDir,
-	}
-	if cache.IsS3(mc.Spec) {
+// loaderSource is what the loader is told to fetch, with the claim it works on and where that is mounted: a Hub
+// repo into the cache's hub/, an s3:// folder into its s3/<bucket>/<folder>, or a pvc:// model checked where it is
+// on the user's claim, read-only.
+func loaderSource(mc *servingv1alpha1.ModelCache, class config.CacheClass) ([]string, string, corev1.VolumeMount) {
+	progress := "--progress-addr=:" + strconv.Itoa(LoaderProgressPort)
+	writable := "--writable-dir=" + loaderMount + "/" + CacheCompileDir
+	mount := corev1.VolumeMount{Name: "cache", MountPath: loaderMount}
+	var args []string
+	switch {
+	case cache.IsPVC(mc.Spec):
+		claim, path := cache.PVC(mc.Spec)
+		dir := strings.TrimSuffix(loaderModelMount+"/"+path, "/")
+		return []string{"--verify-dir=" + dir, progress}, claim,
+			corev1.VolumeMount{Name: "cache", MountPath: loaderModelMount, ReadOnly: true}
+	case cache.IsS3(mc.Spec):
 		s3 := class.S3
 		args = []string{"--source=" + mc.Spec.Source, "--dest-dir=" + loaderMount + "/" + cache.Path(mc.Spec),
 			"--s3-endpoint=" + s3.Endpoint, "--s3-region=" + s3.Region}
 		if s3.PathStyle {
 			args = append(args, "--s3-path-style")
 		}
+	default:
+		args = []string{"--repo=" + cache.Repo(mc.Spec), "--revision=" + mc.Spec.Revision, "--cache-dir=" + loaderMount + "/" + CacheHubDir}
 	}
-	args = append(args,
-		"--writable-dir="+loaderMount+"/"+CacheCompileDir,
-		"--progress-addr=:"+strconv.Itoa(LoaderProgressPort),
-	)
-	claim := mc.Name
-	if cache.IsPVC(mc.Spec) {
-		// A model already on the user's claim: checked read-only, nothing written.
-		c, p := cache.PVC(mc.Spec)
-		claim, args = c, []string{"--verify-dir=" + strings.TrimSuffix(loaderModelMount+"/"+p, "/"), "--progress-addr=:" + strconv.Itoa(LoaderProgressPort)}
-	}
+	args = append(args, writable, progress)
 	if f := mc.Spec.Files; f != nil {
 		for _, p := range f.Include {
 			args = append(args, "--include="+p)
@@ -102,15 +101,19 @@ func CacheJob(mc *servingv1alpha1.ModelCache, class config.CacheClass, image str
 			args = append(args, "--exclude="+p)
 		}
 	}
+	return args, mc.Name, mount
+}
+
+// CacheJob renders the download Job: one pod running the loader, the only holder of the Hub token, writing the
+// verified Hugging Face cache to the claim. Its exit status says whether a retry can help (podFailurePolicy).
+func CacheJob(mc *servingv1alpha1.ModelCache, class config.CacheClass, image string) *batchv1.Job {
+	args, claim, mount := loaderSource(mc, class)
 	vols := []corev1.Volume{
-		{Name: "cache", VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: claim}}},
+		{Name: "cache", VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{
+			ClaimName: claim, ReadOnly: mount.ReadOnly}}},
 		{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
 	}
-	mounts := []corev1.VolumeMount{{Name: "cache", MountPath: loaderMount}, {Name: "tmp", MountPath: "/tmp"}}
-	if cache.IsPVC(mc.Spec) {
-		vols[0].PersistentVolumeClaim.ReadOnly = true
-		mounts[0] = corev1.VolumeMount{Name: "cache", MountPath: loaderModelMount, ReadOnly: true}
-	}
+	mounts := []corev1.VolumeMount{mount, {Name: "tmp", MountPath: "/tmp"}}
 	if ref := mc.Spec.TokenSecretRef; ref != nil {
 		key := ref.Key
 		if key == "" {

@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/zap/zapcore"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -21,6 +22,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/yaml"
 
 	v1 "github.com/privatellm/privatellm/api/v1alpha1"
 )
@@ -129,4 +131,25 @@ func StartManager(mgr manager.Manager) (stop func()) {
 			fmt.Fprintln(os.Stderr, "manager: did not stop within 30s")
 		}
 	}
+}
+
+// BindClusterRole installs the ClusterRole of the YAML file at path (a generated role, e.g. config/rbac/role.yaml)
+// and binds it to user, so a client impersonating user acts with exactly that role.
+func BindClusterRole(ctx context.Context, c client.Client, path, user string) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	role := &rbacv1.ClusterRole{}
+	if err := yaml.UnmarshalStrict(raw, role); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := c.Create(ctx, role); err != nil {
+		return fmt.Errorf("creating the ClusterRole %s: %w", role.Name, err)
+	}
+	return c.Create(ctx, &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: user},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}},
+	})
 }

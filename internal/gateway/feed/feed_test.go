@@ -4,22 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
-	"sigs.k8s.io/yaml"
 
 	v1 "github.com/privatellm/privatellm/api/v1alpha1"
 	"github.com/privatellm/privatellm/internal/apikey"
@@ -45,7 +41,9 @@ func TestFeedAsTheGatewaysRole(t *testing.T) {
 	defer env.Stop()
 	ctx := context.Background()
 	admin := env.Client
-	bindRole(t, admin, filepath.Join("..", "..", "..", "config", "gateway", "role.yaml"), "privatellm-gateway")
+	if err := testutil.BindClusterRole(context.Background(), admin, filepath.Join("..", "..", "..", "config", "gateway", "role.yaml"), "privatellm-gateway"); err != nil {
+		t.Fatal(err)
+	}
 
 	cfg := rest.CopyConfig(env.Config)
 	cfg.Impersonate = rest.ImpersonationConfig{UserName: "privatellm-gateway"}
@@ -156,29 +154,5 @@ func endpoint(ip string, terminating bool) discoveryv1.Endpoint {
 		Addresses:  []string{ip},
 		Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(!terminating), Serving: ptr.To(true), Terminating: ptr.To(terminating)},
 		TargetRef:  &corev1.ObjectReference{Kind: "Pod", Name: "pod-" + ip, UID: types.UID("uid-" + ip)},
-	}
-}
-
-// bindRole installs the ClusterRole of path and binds it to user.
-func bindRole(t *testing.T, c client.Client, path, user string) {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	role := &rbacv1.ClusterRole{}
-	if err := yaml.UnmarshalStrict(raw, role); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	ctx := context.Background()
-	if err := c.Create(ctx, role); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Create(ctx, &rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: user},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
-		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}},
-	}); err != nil {
-		t.Fatal(err)
 	}
 }
